@@ -1,0 +1,1 @@
+"""procfleet's local backend: the formation as supervised child processes."""

@@ -1,0 +1,7 @@
+"""`python -m procfleet`."""
+
+from __future__ import annotations
+
+from procfleet.cli import run
+
+run()

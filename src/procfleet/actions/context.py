@@ -1,0 +1,92 @@
+"""The per-invocation context: which file, which backend, where output goes; and loading through it."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from procfleet import loader, registry
+from procfleet.backend import FEATURES, Backend, Session
+from procfleet.console import Output
+from procfleet.errors import FormationError, UsageError
+from procfleet.model import Formation
+from procfleet.validation import Where, did_you_mean
+
+
+@dataclass
+class Context:
+    """What every command knows: the global options and the caller's environment."""
+
+    file: Path | None = None
+    backend: str | None = None
+    output: Output = field(default_factory=Output)
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    cwd: Path = field(default_factory=Path.cwd)
+    strict: bool = False
+
+    def session(self) -> Session:
+        """What a backend gets to see of this invocation."""
+        out = self.output
+        return Session(out=out.out, err=out.err, environ=self.environ, cwd=self.cwd, color=out.color)
+
+
+def load_formation(ctx: Context) -> Formation:
+    """Load and validate the formation, with each `[backends.X]` table validated by backend X."""
+    formation = loader.load(ctx.file, ctx.cwd, ctx.environ)
+    available = registry.discover()
+    validated = {}
+    root = Where(formation.source, formation.key_prefix + "backends")
+    for name, options in formation.backends.items():
+        where = root.child(name)
+        if name not in available:
+            names = ", ".join(available) or "none installed"
+            raise where.error(f"unknown backend{did_you_mean(name, available)}; available: {names}")
+        backend = registry.load(name)(ctx.session())
+        validated[name] = backend.validate_options(options, where)
+    return dataclasses.replace(formation, backends=validated)
+
+
+def backend_name(ctx: Context, formation: Formation | None) -> str:
+    """-b/--backend, else the formation's [app].backend, else local."""
+    if ctx.backend:
+        return ctx.backend
+    return formation.app.backend if formation else "local"
+
+
+def open_backend(ctx: Context, formation: Formation) -> Backend:
+    """Load the chosen backend and warn about keys it cannot honour."""
+    name = backend_name(ctx, formation)
+    backend = registry.load(name)(ctx.session())
+    for key in unhonoured_keys(formation, backend.features):
+        message = f"{formation.source}: {key}: the {name} backend does not honour this key"
+        if ctx.strict:
+            raise UsageError(message + " (--strict)")
+        ctx.output.warn(message)
+    return backend
+
+
+def used_features(formation: Formation) -> dict[str, list[str]]:
+    """Each formation feature in use, with the key paths that use it."""
+    prefix = formation.key_prefix
+    used: dict[str, list[str]] = {feature: [] for feature in FEATURES}
+    if formation.app.env_files:
+        used["env_file"].append(f"{prefix}app.env_file")
+    if formation.app.image:
+        used["image"].append(f"{prefix}app.image")
+    for name, p in formation.processes.items():
+        at = f"{prefix}processes.{name}"
+        checks = {
+            "count": p.count is not None, "port": p.port is not None, "health": p.health is not None,
+            "resources.cpu": p.resources.cpu is not None, "resources.memory": p.resources.memory is not None,
+            "image": p.image is not None,
+        }
+        used.update({feature: [*used[feature], f"{at}.{feature}"] for feature, on in checks.items() if on})
+    return {feature: keys for feature, keys in used.items() if keys}
+
+
+def unhonoured_keys(formation: Formation, features: frozenset[str]) -> list[str]:
+    """The key paths the formation sets that a backend with these features ignores."""
+    return [key for feature, keys in used_features(formation).items() if feature not in features for key in keys]

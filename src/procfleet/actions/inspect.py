@@ -1,0 +1,63 @@
+"""check, render and backends: commands that read the formation and touch no platform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from procfleet import registry
+from procfleet.actions.context import Context, load_formation, open_backend
+from procfleet.backend import FEATURES, RenderedFile
+from procfleet.errors import BackendLoadError, UsageError
+from procfleet.model import Formation
+from procfleet.validation import did_you_mean
+
+
+def check(ctx: Context) -> Formation:
+    """Validate the formation (and its backend tables) and return it."""
+    return load_formation(ctx)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What render produced and for which backend and format."""
+
+    backend: str
+    format: str
+    files: list[RenderedFile]
+
+
+def render(ctx: Context, fmt: str | None) -> Rendered:
+    """The chosen backend's native artefacts for the formation."""
+    formation = load_formation(ctx)
+    backend = open_backend(ctx, formation)
+    chosen = fmt or backend.formats[0]
+    if chosen not in backend.formats:
+        raise UsageError(f'the {backend.name} backend cannot render "{chosen}"{did_you_mean(chosen, backend.formats)}; '
+                         f"formats: {', '.join(backend.formats)}")
+    return Rendered(backend=backend.name, format=chosen, files=backend.render(formation, chosen))
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """One discovered backend: where it comes from and what it honours (or why it failed to load)."""
+
+    name: str
+    distribution: str
+    version: str
+    features: frozenset[str]
+    formats: tuple[str, ...]
+    error: str = ""
+
+
+def list_backends() -> list[BackendInfo]:
+    """Every installed backend with its feature set; a broken one is listed with its error."""
+    infos = []
+    for found in registry.discover().values():
+        try:
+            backend_class = registry.load(found.name)
+        except BackendLoadError as exc:
+            infos.append(BackendInfo(found.name, found.distribution, found.version, frozenset(), (), str(exc)))
+            continue
+        infos.append(BackendInfo(found.name, found.distribution, found.version,
+                                 frozenset(backend_class.features) & frozenset(FEATURES), backend_class.formats))
+    return infos

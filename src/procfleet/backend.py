@@ -1,0 +1,156 @@
+"""The Backend protocol every platform meets, and the plain data that crosses it (DESIGN §4)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, TextIO, runtime_checkable
+
+from procfleet.exitcodes import ExitCode
+from procfleet.model import Formation
+from procfleet.plan import Plan
+from procfleet.validation import Where
+
+# The formation keys a backend may honour; `procfleet backends` prints which each one does.
+FEATURES: tuple[str, ...] = (
+    "count", "port", "health", "env", "env_file", "restart", "stop_signal", "stop_timeout",
+    "resources.cpu", "resources.memory", "image",
+)
+
+@dataclass(frozen=True)
+class Session:
+    """What a backend may use of the caller's world: its streams, env, folder and color choice."""
+
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    cwd: Path = field(default_factory=Path.cwd)
+    color: bool = False
+
+@dataclass(frozen=True)
+class RenderedFile:
+    """One native artefact (compose.yaml, a Nomad job, a Procfile…) as text, never written by render."""
+
+    name: str
+    content: str
+
+@dataclass(frozen=True)
+class LiveType:
+    """A process type as the platform runs it now."""
+
+    name: str
+    count: int
+    fingerprint: str | None = None  # the definition hash procfleet labelled it with, if any
+
+@dataclass(frozen=True)
+class InstanceStatus:
+    """One running (or failed) instance: a child process, a container, a task or an allocation."""
+
+    name: str
+    process: str
+    state: str
+    healthy: bool | None = None  # None: no health check
+    pid: int | None = None
+    ports: str = ""
+    restarts: int = 0
+    uptime: float | None = None
+    node: str = ""
+    detail: str = ""
+
+@dataclass(frozen=True)
+class TypeStatus:
+    """Counts for one process type: what is wanted, what runs, what is healthy."""
+
+    name: str
+    desired: int
+    running: int
+    healthy: int | None = None  # None: the type has no health check
+    placed: int | None = None  # platforms that place before running (Nomad) report this
+
+@dataclass(frozen=True)
+class Status:
+    """What a backend reports of an app."""
+
+    backend: str
+    app: str
+    types: tuple[TypeStatus, ...] = ()
+    instances: tuple[InstanceStatus, ...] = ()
+
+    def converged(self, targets: Mapping[str, int], needs_health: Mapping[str, bool]) -> bool:
+        """Whether every targeted type runs exactly its count (and is healthy where it has a check)."""
+        by_name = {t.name: t for t in self.types}
+        for name, target in targets.items():
+            current = by_name.get(name)
+            running = current.running if current else 0
+            if running != target:
+                return False
+            if needs_health.get(name) and target and (current is None or (current.healthy or 0) < target):
+                return False
+        return True
+
+ProgressCallback = Callable[[Status], None]
+
+@dataclass(frozen=True)
+class WaitOptions:
+    """Whether and how long to wait for the platform to converge, and whom to tell meanwhile."""
+
+    wait: bool = True
+    timeout: float = 300.0
+    progress: ProgressCallback | None = None
+
+@dataclass(frozen=True)
+class Outcome:
+    """What applying a plan came to: an exit status, and the status to print if any."""
+
+    exit_code: ExitCode = ExitCode.OK
+    status: Status | None = None
+    message: str = ""
+
+@runtime_checkable
+class Backend(Protocol):
+    """A platform procfleet can run a formation on; found by name through `procfleet.backends`."""
+
+    name: ClassVar[str]
+    features: ClassVar[frozenset[str]]
+    formats: ClassVar[tuple[str, ...]]  # render formats; the first is the default
+
+    def __init__(self, session: Session) -> None: ...
+
+    def validate_options(self, options: Mapping[str, Any], where: Where) -> Mapping[str, Any]:
+        """Check this backend's `[backends.<name>]` table; raise FormationError naming the key."""
+        ...
+
+    def render(self, formation: Formation, fmt: str) -> list[RenderedFile]:
+        """The native artefacts for the formation, pure: touches nothing."""
+        ...
+
+    def live(self, formation: Formation) -> dict[str, LiveType]:
+        """What the platform runs of this app now, by type (empty when nothing runs)."""
+        ...
+
+    def apply(self, formation: Formation, plan: Plan, wait: WaitOptions) -> Outcome:
+        """Make the platform run the plan's counts and definitions."""
+        ...
+
+    def scale(self, formation: Formation, targets: Mapping[str, int], wait: WaitOptions) -> Status:
+        """Set the counts of the named types through the platform's own replica mechanism."""
+        ...
+
+    def status(self, formation: Formation) -> Status:
+        """Per type and per instance state."""
+        ...
+
+    def logs(self, formation: Formation, types: Sequence[str], follow: bool, tail: int | None) -> None:
+        """Print the app's logs to the session's output."""
+        ...
+
+    def run(self, formation: Formation, argv: Sequence[str], process: str | None) -> int:
+        """Run a one-off command with the app's env; returns its exit status."""
+        ...
+
+    def down(self, formation: Formation, purge: bool) -> None:
+        """Stop and remove everything procfleet created for the app, and nothing else."""
+        ...

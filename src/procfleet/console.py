@@ -1,0 +1,72 @@
+"""Where output goes: rich tables and messages for people, plain JSON for programs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+
+def color_wanted(no_color: bool, environ: Mapping[str, str], stream: TextIO) -> bool:
+    """Color only on a terminal, and never with --no-color or NO_COLOR (https://no-color.org)."""
+    if no_color or environ.get("NO_COLOR"):
+        return False
+    return stream.isatty()
+
+
+@dataclass
+class Output:
+    """The CLI's two streams and the user's choices about them."""
+
+    json: bool = False
+    color: bool = False
+    quiet: bool = False
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+
+    def __post_init__(self) -> None:
+        self.console = _console(self.out, self.color)
+        self.error_console = _console(self.err, self.color)
+
+    def data(self, payload: Any) -> None:
+        """Print a JSON document on stdout."""
+        self.out.write(json.dumps(payload, indent=2, default=str) + "\n")
+        self.out.flush()
+
+    def table(self, table: Table) -> None:
+        """Print a table for people."""
+        self.console.print(table)
+
+    def text(self, message: str) -> None:
+        """Print plain text on stdout, verbatim."""
+        self.out.write(message)
+        self.out.flush()
+
+    def info(self, message: str) -> None:
+        """A progress or status line on stderr (silent with -q)."""
+        if not self.quiet:
+            self.error_console.print(message, markup=False)
+
+    def warn(self, message: str) -> None:
+        """A warning on stderr."""
+        self.error_console.print(("[yellow]warning:[/] " if self.color else "warning: ") + _escape(message))
+
+    def error(self, message: str) -> None:
+        """The one line a failed command prints."""
+        self.error_console.print(("[bold red]error:[/] " if self.color else "error: ") + _escape(message))
+
+
+def _console(stream: TextIO, color: bool) -> Console:
+    # force_terminal=None lets rich detect a terminal; no_color keeps styles (bold) off too when asked.
+    return Console(file=stream, force_terminal=color or None, no_color=not color, highlight=False, soft_wrap=True)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

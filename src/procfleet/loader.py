@@ -1,0 +1,66 @@
+"""Finds the formation file and reads it: formation.toml, -f PATH, PROCFLEET_FILE, or pyproject.toml."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from procfleet.errors import FormationError, UsageError
+from procfleet.model import Formation
+from procfleet.schema import build_formation
+
+DEFAULT_FILE = "formation.toml"
+PYPROJECT = "pyproject.toml"
+ENV_VAR = "PROCFLEET_FILE"
+
+
+def locate(explicit: Path | None, cwd: Path, environ: Mapping[str, str]) -> Path:
+    """The formation file to use: -f, then $PROCFLEET_FILE, then formation.toml, then pyproject.toml."""
+    if explicit is not None:
+        return explicit
+    if environ.get(ENV_VAR):
+        return Path(environ[ENV_VAR])
+    if (cwd / DEFAULT_FILE).exists():
+        return Path(DEFAULT_FILE) if cwd == Path.cwd() else cwd / DEFAULT_FILE
+    pyproject = cwd / PYPROJECT
+    if pyproject.exists() and "procfleet" in _read(pyproject).get("tool", {}):
+        return Path(PYPROJECT) if cwd == Path.cwd() else pyproject
+    raise UsageError(
+        f"no {DEFAULT_FILE} in {cwd}: pass -f PATH, set {ENV_VAR}, add [tool.procfleet] to {PYPROJECT}, "
+        "or create one with `procfleet import Procfile`"
+    )
+
+
+def load(explicit: Path | None = None, cwd: Path | None = None,
+         environ: Mapping[str, str] | None = None) -> Formation:
+    """Locate, read and validate the formation; every error names the file and the key path."""
+    path = locate(explicit, cwd or Path.cwd(), os.environ if environ is None else environ)
+    document = _read(path)
+    if _is_pyproject(path, document):
+        tool = document.get("tool", {})
+        if not isinstance(tool, Mapping) or "procfleet" not in tool:
+            raise FormationError(path, "tool.procfleet", "missing table [tool.procfleet]")
+        return build_formation(tool["procfleet"], path, key_prefix="tool.procfleet.")
+    return build_formation(document, path)
+
+
+def _is_pyproject(path: Path, document: Mapping[str, Any]) -> bool:
+    # A pyproject.toml passed with -f is read through its [tool.procfleet] table too.
+    return path.name == PYPROJECT and "app" not in document
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise FormationError(path, "", "file not found") from None
+    except IsADirectoryError:
+        raise FormationError(path, "", "is a folder, not a formation file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FormationError(path, "", f"invalid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise FormationError(path, "", "invalid TOML: not UTF-8 text") from None

@@ -1,0 +1,138 @@
+"""The formation as frozen dataclasses: pure data, no I/O (DESIGN §1)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+RestartPolicy = Literal["always", "on-failure", "never"]
+HealthKind = Literal["http", "tcp", "command"]
+
+RESTART_POLICIES: tuple[RestartPolicy, ...] = ("always", "on-failure", "never")
+DEFAULT_BACKEND = "local"
+SECRET_MARKERS = ("KEY", "SECRET", "TOKEN", "PASSWORD")
+MASK = "******"
+
+
+def _frozen(mapping: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    """Return a read-only copy so frozen dataclasses stay frozen all the way down."""
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """How a platform decides an instance is healthy: an HTTP path, a TCP connect, or a command."""
+
+    kind: HealthKind
+    http_path: str | None = None
+    command: str | None = None
+    interval: float = 10.0
+    timeout: float = 2.0
+    retries: int = 3
+    start_period: float = 0.0
+
+
+@dataclass(frozen=True)
+class Resources:
+    """CPU in cores and memory in bytes; None means the platform's default."""
+
+    cpu: float | None = None
+    memory: int | None = None
+
+
+@dataclass(frozen=True)
+class ProcessType:
+    """One process type (web, worker, clock…) and everything needed to run its instances."""
+
+    name: str
+    command: str
+    count: int | None = None  # None: the platform owns the number (DESIGN §2)
+    port: int | None = None
+    health: HealthCheck | None = None
+    env: Mapping[str, str] = field(default_factory=_frozen)
+    restart: RestartPolicy = "always"
+    stop_signal: str = "SIGTERM"
+    stop_timeout: float = 10.0
+    resources: Resources = field(default_factory=Resources)
+    image: str | None = None
+
+
+@dataclass(frozen=True)
+class App:
+    """The app-wide settings of a formation."""
+
+    name: str
+    image: str | None = None
+    env_files: tuple[Path, ...] = ()
+    env: Mapping[str, str] = field(default_factory=_frozen)
+    backend: str = DEFAULT_BACKEND
+    file_env: Mapping[str, str] = field(default_factory=_frozen)  # the env_files' values, merged in order
+
+
+@dataclass(frozen=True)
+class Formation:
+    """A whole formation file, validated: the app, its process types in file order, backend options."""
+
+    app: App
+    processes: Mapping[str, ProcessType]
+    backends: Mapping[str, Mapping[str, Any]] = field(default_factory=_frozen)
+    source: Path = Path("formation.toml")
+    key_prefix: str = ""  # "tool.procfleet." when the formation lives in pyproject.toml
+
+    @property
+    def folder(self) -> Path:
+        """The folder the formation file sits in; relative paths in it resolve from here."""
+        return self.source.parent
+
+    def environment(self, process: ProcessType) -> dict[str, str]:
+        """The type's env without what procfleet sets per instance: env files, then app env, then type env."""
+        return {**self.app.file_env, **self.app.env, **process.env}
+
+    def image_for(self, process: ProcessType) -> str | None:
+        """The image a container backend runs for this type."""
+        return process.image or self.app.image
+
+    def options(self, backend: str) -> Mapping[str, Any]:
+        """The validated `[backends.<name>]` table (empty when absent)."""
+        return self.backends.get(backend, _frozen())
+
+    def position(self, name: str) -> int:
+        """The type's 0-based position in the file (Foreman's port scheme depends on it)."""
+        return list(self.processes).index(name)
+
+
+def is_secret(name: str) -> bool:
+    """Whether an env var's value must be masked when printed."""
+    upper = name.upper()
+    return any(marker in upper for marker in SECRET_MARKERS)
+
+
+def masked(env: Mapping[str, str]) -> dict[str, str]:
+    """A copy of env with secret-looking values replaced, for anything printed."""
+    return {name: (MASK if is_secret(name) else value) for name, value in env.items()}
+
+
+def fingerprint(formation: Formation, process: ProcessType, extra: Mapping[str, Any] | None = None) -> str:
+    """A short stable hash of what defines a type's instances, count excluded; backends store it as a label."""
+    health = process.health
+    definition = {
+        "command": process.command,
+        "port": process.port,
+        "env": sorted(formation.environment(process).items()),
+        "health": None if health is None else [health.kind, health.http_path, health.command,
+                                               health.interval, health.timeout, health.retries,
+                                               health.start_period],
+        "restart": process.restart,
+        "stop_signal": process.stop_signal,
+        "stop_timeout": process.stop_timeout,
+        "resources": [process.resources.cpu, process.resources.memory],
+        "image": formation.image_for(process),
+        "extra": dict(extra or {}),
+    }
+    encoded = json.dumps(definition, sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()[:16]

@@ -1,0 +1,157 @@
+"""Turns a parsed formation document into the validated model, naming the key path of every error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from dotenv import dotenv_values
+
+from procfleet import validation as v
+from procfleet.model import (
+    DEFAULT_BACKEND,
+    RESTART_POLICIES,
+    App,
+    Formation,
+    HealthCheck,
+    ProcessType,
+    Resources,
+    RestartPolicy,
+)
+from procfleet.validation import Where
+
+T = TypeVar("T")
+
+TOP_KEYS = ("app", "processes", "backends")
+APP_KEYS = ("name", "image", "env_file", "env", "backend")
+PROCESS_KEYS = ("command", "count", "port", "health", "env", "restart", "stop_signal", "stop_timeout",
+                "resources", "image")
+HEALTH_KINDS = ("http", "tcp", "command")
+HEALTH_KEYS = (*HEALTH_KINDS, "interval", "timeout", "retries", "start_period")
+RESOURCE_KEYS = ("cpu", "memory")
+
+
+def build_formation(document: Mapping[str, Any], source: Path, key_prefix: str = "") -> Formation:
+    """Validate a whole document (the TOML root, or pyproject's [tool.procfleet]) into a Formation."""
+    root = Where(source, key_prefix.rstrip("."))
+    v.reject_unknown(document, TOP_KEYS, root)
+    if "app" not in document:
+        raise root.child("app").error("missing table [app] (it needs at least name = \"...\")")
+    app = _app(document["app"], root.child("app"), source.parent)
+    if "processes" not in document:
+        raise root.child("processes").error("missing table [processes]: define at least one process type")
+    processes = _processes(document["processes"], root.child("processes"))
+    backends_where = root.child("backends")
+    backends = {
+        name: dict(v.table(options, backends_where.child(name)))
+        for name, options in v.table(document.get("backends", {}), backends_where).items()
+    }
+    return Formation(app=app, processes=processes, backends=backends, source=source, key_prefix=key_prefix)
+
+
+def _app(value: Any, where: Where, folder: Path) -> App:
+    data = v.table(value, where)
+    v.reject_unknown(data, APP_KEYS, where)
+    if "name" not in data:
+        raise where.child("name").error('missing: every app needs a name, e.g. name = "shop"')
+    name = v.name(data["name"], where.child("name"), "app name")
+    image = v.string(data["image"], where.child("image")) if "image" in data else None
+    env_files = tuple(folder / p for p in v.string_list(data.get("env_file", []), where.child("env_file")))
+    file_env = _read_env_files(env_files, where.child("env_file"))
+    env = v.env_table(data.get("env", {}), where.child("env"))
+    backend = v.name(data.get("backend", DEFAULT_BACKEND), where.child("backend"), "backend name")
+    return App(name=name, image=image, env_files=env_files, env=env, backend=backend, file_env=file_env)
+
+
+def _read_env_files(paths: tuple[Path, ...], where: Where) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for index, path in enumerate(paths):
+        if not path.is_file():
+            raise Where(where.file, f"{where.key}[{index}]").error(f"env file not found: {path}")
+        # Later files win, as with Compose's env_file lists; a bare `KEY` line carries no value.
+        merged.update({k: val for k, val in dotenv_values(path).items() if val is not None})
+    return merged
+
+
+def _processes(value: Any, where: Where) -> dict[str, ProcessType]:
+    data = v.table(value, where)
+    if not data:
+        raise where.error("no process types: add at least one, e.g. [processes.web] command = \"...\"")
+    return {name: _process(name, spec, where.child(name)) for name, spec in data.items()}
+
+
+def _process(name: str, value: Any, where: Where) -> ProcessType:
+    v.name(name, where, "process type name")
+    data = v.table(value, where)
+    v.reject_unknown(data, PROCESS_KEYS, where)
+    if "command" not in data:
+        raise where.child("command").error("missing: every process type needs a command")
+    port = _optional(data, "port", where, lambda x, w: v.integer(x, w, minimum=1, maximum=65535,
+                                                                   what="a port between 1 and 65535"))
+    health = _optional(data, "health", where, lambda x, w: _health(x, w, port))
+    return ProcessType(
+        name=name,
+        command=v.string(data["command"], where.child("command")),
+        count=_optional(data, "count", where, lambda x, w: v.integer(x, w)),
+        port=port,
+        health=health,
+        env=v.env_table(data.get("env", {}), where.child("env")),
+        restart=cast(RestartPolicy, v.choice(data.get("restart", "always"), where.child("restart"),
+                                             RESTART_POLICIES)),
+        stop_signal=v.signal_name(data.get("stop_signal", "SIGTERM"), where.child("stop_signal")),
+        stop_timeout=v.duration(data.get("stop_timeout", "10s"), where.child("stop_timeout")),
+        resources=_resources(data.get("resources", {}), where.child("resources")),
+        image=_optional(data, "image", where, lambda x, w: v.string(x, w)),
+    )
+
+
+def _optional(data: Mapping[str, Any], key: str, where: Where, parse: Callable[[Any, Where], T]) -> T | None:
+    return parse(data[key], where.child(key)) if key in data else None
+
+
+def _health(value: Any, where: Where, port: int | None) -> HealthCheck:
+    data = v.table(value, where)
+    v.reject_unknown(data, HEALTH_KEYS, where)
+    kinds = [kind for kind in HEALTH_KINDS if kind in data]
+    if len(kinds) != 1:
+        raise where.error('expected exactly one of http = "/path", tcp = true or command = "..."')
+    kind = kinds[0]
+    at = where.child(kind)
+    http_path = command = None
+    if kind == "http":
+        http_path = v.string(data["http"], at)
+        if not http_path.startswith("/"):
+            raise at.error(f'expected a path starting with "/", got {v.describe(http_path)}')
+    elif kind == "tcp":
+        if not v.boolean(data["tcp"], at):
+            raise at.error("tcp = false checks nothing: remove the health table instead")
+    else:
+        command = v.string(data["command"], at)
+    if kind in ("http", "tcp") and port is None:
+        raise at.error(f"a {kind} health check needs the process type's port")
+    return HealthCheck(
+        kind=kind,  # type: ignore[arg-type]  # narrowed by HEALTH_KINDS above
+        http_path=http_path,
+        command=command,
+        interval=_positive_duration(data.get("interval", "10s"), where.child("interval")),
+        timeout=_positive_duration(data.get("timeout", "2s"), where.child("timeout")),
+        retries=v.integer(data.get("retries", 3), where.child("retries"), minimum=1,
+                          what="a positive integer"),
+        start_period=v.duration(data.get("start_period", "0s"), where.child("start_period")),
+    )
+
+
+def _positive_duration(value: Any, where: Where) -> float:
+    seconds = v.duration(value, where)
+    if seconds <= 0:
+        raise where.error(f"expected a duration above zero, got {v.describe(value)}")
+    return seconds
+
+
+def _resources(value: Any, where: Where) -> Resources:
+    data = v.table(value, where)
+    v.reject_unknown(data, RESOURCE_KEYS, where)
+    cpu = v.number(data["cpu"], where.child("cpu"), what="a positive number of cores") if "cpu" in data else None
+    memory = v.memory(data["memory"], where.child("memory")) if "memory" in data else None
+    return Resources(cpu=cpu, memory=memory)

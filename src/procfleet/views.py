@@ -1,0 +1,79 @@
+"""How each command's result is shown: a rich table for people, or the documented JSON shape."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+
+from procfleet.backend import FEATURES
+from procfleet.console import Output
+from procfleet.jsonshape import SCHEMA_VERSION, formation_json
+from procfleet.model import Formation
+from procfleet.units import format_duration
+
+if TYPE_CHECKING:
+    from procfleet.actions.importing import Imported
+    from procfleet.actions.inspect import BackendInfo, Rendered
+
+
+def show_check(output: Output, formation: Formation) -> None:
+    """The formation's summary table, or its normalised JSON."""
+    if output.json:
+        output.data(formation_json(formation))
+        return
+    table = Table(title=f"{formation.app.name} ({formation.source})", title_justify="left")
+    for column in ("type", "count", "port", "health", "restart", "stop", "command"):
+        table.add_column(column, overflow="fold")
+    for name, p in formation.processes.items():
+        health = "-" if p.health is None else (p.health.http_path or p.health.command or p.health.kind)
+        table.add_row(name, "platform" if p.count is None else str(p.count), str(p.port or "-"), health,
+                      p.restart, f"{p.stop_signal} {format_duration(p.stop_timeout)}", p.command)
+    output.table(table)
+    output.info(f"{formation.source}: ok ({len(formation.processes)} process types, "
+                f"default backend {formation.app.backend})")
+
+
+def show_rendered(output: Output, rendered: Rendered) -> None:
+    """The artefacts' text, or a JSON list of files."""
+    if output.json:
+        output.data({"backend": rendered.backend, "format": rendered.format,
+                     "files": [{"name": f.name, "content": f.content} for f in rendered.files]})
+        return
+    for index, item in enumerate(rendered.files):
+        if len(rendered.files) > 1:
+            output.text(("\n" if index else "") + f"# {item.name}\n")
+        output.text(item.content)
+
+
+def show_backends(output: Output, infos: list[BackendInfo]) -> None:
+    """The discovered backends and a feature matrix."""
+    if output.json:
+        output.data({"schema": SCHEMA_VERSION, "features": list(FEATURES), "backends": [
+            {"name": i.name, "distribution": i.distribution, "version": i.version, "formats": list(i.formats),
+             "features": sorted(i.features), "error": i.error or None} for i in infos]})
+        return
+    table = Table(title="backends", title_justify="left")
+    for column in ("backend", "distribution", "formats"):
+        table.add_column(column)
+    for info in infos:
+        table.add_row(info.name, f"{info.distribution} {info.version}", info.error or ", ".join(info.formats))
+    output.table(table)
+    matrix = Table(title="formation features honoured", title_justify="left")
+    matrix.add_column("feature")
+    loaded = [i for i in infos if not i.error]
+    for info in loaded:
+        matrix.add_column(info.name, justify="center")
+    for feature in FEATURES:
+        matrix.add_row(feature, *("yes" if feature in i.features else "-" for i in loaded))
+    output.table(matrix)
+
+
+def show_imported(output: Output, imported: Imported) -> None:
+    """What import wrote, and its warnings."""
+    for warning in imported.warnings:
+        output.warn(warning)
+    if output.json:
+        output.data({"file": str(imported.path), "types": imported.types, "warnings": imported.warnings})
+        return
+    output.info(f"wrote {imported.path} with {len(imported.types)} process types: {', '.join(imported.types)}")
