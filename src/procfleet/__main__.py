@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from procfleet.cli import run
+from procfleet.cli import entry
 
-run()
+entry()

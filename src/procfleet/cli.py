@@ -75,9 +75,8 @@ def _global(ctx: typer.Context, file: FileOption = None, backend: BackendOption 
 def check(ctx: typer.Context, file: FileOption = None, backend: BackendOption = None, json: JsonOption = False,
           no_color: NoColorOption = False, quiet: QuietOption = False) -> None:
     """Validate the formation and summarise its types, counts and ports."""
-    from procfleet.actions.inspect import check as check_action
-
     from procfleet import views
+    from procfleet.actions.inspect import check as check_action
 
     context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet)
     views.show_check(context.output, check_action(context))
@@ -92,8 +91,8 @@ def render(ctx: typer.Context,
            file: FileOption = None, backend: BackendOption = None, json: JsonOption = False,
            no_color: NoColorOption = False, quiet: QuietOption = False, strict: StrictOption = False) -> None:
     """Print what the backend would run (compose.yaml, a Nomad job, a Procfile…) without touching anything."""
-    from procfleet.actions.inspect import render as render_action
     from procfleet import views
+    from procfleet.actions.inspect import render as render_action
     from procfleet.actions.rendering import write_rendered
 
     context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet, strict=strict)
@@ -133,6 +132,159 @@ def import_command(ctx: typer.Context,
     views.show_imported(context.output, import_procfile(source, target, app_name, force))
 
 
+KeepCountsOption = Annotated[bool, typer.Option("--keep-counts", help="Keep every live count (like Nomad's "
+                                                 "PreserveCounts).")]
+WaitOption = Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until the platform runs the new counts "
+                                          "(and they are healthy where a check exists).")]
+TimeoutOption = Annotated[float, typer.Option("--timeout", min=0, help="Seconds to wait before giving up.")]
+
+
+def _wait_options(context: Context, wait: bool, timeout: float) -> Any:
+    from procfleet import views
+    from procfleet.backend import WaitOptions
+
+    progress = None if context.output.json or context.output.quiet else views.progress_printer(context.output)
+    return WaitOptions(wait=wait, timeout=timeout, progress=progress)
+
+
+@app.command()
+def plan(ctx: typer.Context, keep_counts: KeepCountsOption = False,
+         exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 3 when changes are pending.")] = False,
+         file: FileOption = None, backend: BackendOption = None, json: JsonOption = False,
+         no_color: NoColorOption = False, quiet: QuietOption = False, strict: StrictOption = False) -> None:
+    """Show what deploy would change: types added, removed or changed, and counts with their reason."""
+    from procfleet import views
+    from procfleet.actions import operate
+    from procfleet.jsonshape import plan_json
+
+    context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet, strict=strict)
+    result = operate.plan(context, keep_counts)
+    if context.output.json:
+        context.output.data(plan_json(result))
+    else:
+        views.show_plan(context.output, result)
+    if exit_code and result.pending:
+        raise typer.Exit(int(ExitCode.CHANGES_PENDING))
+
+
+@app.command()
+def deploy(ctx: typer.Context, keep_counts: KeepCountsOption = False, wait: WaitOption = True,
+           timeout: TimeoutOption = 300.0, file: FileOption = None, backend: BackendOption = None,
+           json: JsonOption = False, no_color: NoColorOption = False, quiet: QuietOption = False,
+           strict: StrictOption = False) -> None:
+    """Run the formation: show the plan, apply it, wait for it (local: a supervisor in the foreground)."""
+    from procfleet import views
+    from procfleet.actions import operate
+    from procfleet.jsonshape import plan_json, status_json
+
+    context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet, strict=strict)
+    output = context.output
+    show = None if output.json or output.quiet else (lambda p: views.show_plan(_stderr(output), p))
+    result = operate.deploy(context, keep_counts, _wait_options(context, wait, timeout), show)
+    outcome = result.outcome
+    if output.json:
+        output.data({"plan": plan_json(result.plan),
+                     "status": status_json(outcome.status) if outcome.status else None,
+                     "message": outcome.message or None})
+    elif outcome.status is not None:
+        views.show_status(output, outcome.status)
+    if outcome.message and not output.json:
+        output.info(outcome.message)
+    if outcome.exit_code:
+        raise typer.Exit(int(outcome.exit_code))
+
+
+def _stderr(output: Any) -> Any:
+    """The same output with its tables sent to stderr, so stdout keeps only results."""
+    from dataclasses import replace
+
+    return replace(output, out=output.err)
+
+
+@app.command()
+def scale(ctx: typer.Context,
+          specs: Annotated[list[str], typer.Argument(help="TYPE=N, TYPE+N or TYPE-N, e.g. web=3 worker+2.",
+                                                     show_default=False)],
+          wait: Annotated[bool, typer.Option("--wait", help="Wait until the new counts run (and are healthy "
+                                             "where a check exists).")] = False,
+          timeout: TimeoutOption = 300.0,
+          save: Annotated[bool, typer.Option("--save", help="Also write the new counts into the formation "
+                                             "file, keeping its comments and layout.")] = False,
+          file: FileOption = None, backend: BackendOption = None, json: JsonOption = False,
+          no_color: NoColorOption = False, quiet: QuietOption = False) -> None:
+    """Change how many instances of each type run, through the platform's own replica mechanism."""
+    from procfleet import views
+    from procfleet.actions import operate
+    from procfleet.jsonshape import status_json
+
+    context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet)
+    result = operate.scale(context, specs, _wait_options(context, wait, timeout), save)
+    if context.output.json:
+        context.output.data({"targets": result.targets, "status": status_json(result.status),
+                             "notes": result.notes})
+        return
+    context.output.info("scaled " + " ".join(f"{name}={count}" for name, count in result.targets.items()))
+    for note in result.notes:
+        context.output.info(note)
+    views.show_status(context.output, result.status)
+
+
+@app.command()
+def ps(ctx: typer.Context, file: FileOption = None, backend: BackendOption = None, json: JsonOption = False,
+       no_color: NoColorOption = False) -> None:
+    """Show per type desired/running/healthy counts and every instance."""
+    from procfleet import views
+    from procfleet.actions import operate
+
+    context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color)
+    views.show_status(context.output, operate.ps(context))
+
+
+@app.command()
+def logs(ctx: typer.Context,
+         types: Annotated[list[str] | None, typer.Argument(help="Only these types.", show_default=False)] = None,
+         follow: Annotated[bool, typer.Option("-f", "--follow", help="Keep printing new lines.")] = False,
+         tail: Annotated[int | None, typer.Option("--tail", min=0, help="Only the last N lines of each "
+                                                  "instance.")] = None,
+         file: Annotated[Path | None, typer.Option("--file", help="Formation file.")] = None,
+         backend: BackendOption = None, no_color: NoColorOption = False) -> None:
+    """Print the app's logs (-f to follow)."""
+    from procfleet.actions import operate
+
+    context = _context(ctx, file=file, backend=backend, no_color=no_color)
+    operate.logs(context, types or [], follow, tail)
+
+
+@app.command("run", context_settings={"allow_interspersed_args": False})
+def run_command(ctx: typer.Context,
+        argv: Annotated[list[str], typer.Argument(help="The command, after --.", show_default=False)],
+        process: Annotated[str | None, typer.Option("--type", help="Use this process type's env and "
+                                                    "image.")] = None,
+        file: FileOption = None, backend: BackendOption = None, no_color: NoColorOption = False) -> None:
+    """Run a one-off command with the app's environment (like `heroku run`); its exit status is passed on."""
+    from procfleet.actions import operate
+
+    context = _context(ctx, file=file, backend=backend, no_color=no_color)
+    raise typer.Exit(operate.run(context, argv, process))
+
+
+@app.command()
+def down(ctx: typer.Context,
+         purge: Annotated[bool, typer.Option("--purge", help="Also purge the platform's history (Nomad).")]
+         = False,
+         file: FileOption = None, backend: BackendOption = None, json: JsonOption = False,
+         no_color: NoColorOption = False, quiet: QuietOption = False) -> None:
+    """Stop and remove everything procfleet created for the app, and nothing else."""
+    from procfleet.actions import operate
+
+    context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet)
+    name = operate.down(context, purge)
+    if context.output.json:
+        context.output.data({"down": True, "backend": name})
+    else:
+        context.output.info(f"stopped and removed on {name}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; the one place where errors become messages and exit statuses."""
     try:
@@ -165,6 +317,6 @@ def _error_output(argv: list[str] | None) -> Any:
     return Output(color=color_wanted(no_color, os.environ, sys.stderr))
 
 
-def run() -> None:
+def entry() -> None:
     """Console-script entry point."""
     sys.exit(main())

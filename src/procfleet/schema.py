@@ -93,7 +93,7 @@ def _process(name: str, value: Any, where: Where) -> ProcessType:
     return ProcessType(
         name=name,
         command=v.string(data["command"], where.child("command")),
-        count=_optional(data, "count", where, lambda x, w: v.integer(x, w)),
+        count=_optional(data, "count", where, v.integer),
         port=port,
         health=health,
         env=v.env_table(data.get("env", {}), where.child("env")),
@@ -102,7 +102,7 @@ def _process(name: str, value: Any, where: Where) -> ProcessType:
         stop_signal=v.signal_name(data.get("stop_signal", "SIGTERM"), where.child("stop_signal")),
         stop_timeout=v.duration(data.get("stop_timeout", "10s"), where.child("stop_timeout")),
         resources=_resources(data.get("resources", {}), where.child("resources")),
-        image=_optional(data, "image", where, lambda x, w: v.string(x, w)),
+        image=_optional(data, "image", where, v.string),
     )
 
 

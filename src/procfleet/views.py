@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from procfleet.backend import FEATURES
+from procfleet.backend import FEATURES, InstanceStatus, Status
 from procfleet.console import Output
-from procfleet.jsonshape import SCHEMA_VERSION, formation_json
+from procfleet.jsonshape import SCHEMA_VERSION, formation_json, status_json
 from procfleet.model import Formation
+from procfleet.plan import Plan
 from procfleet.units import format_duration
 
 if TYPE_CHECKING:
@@ -77,3 +79,75 @@ def show_imported(output: Output, imported: Imported) -> None:
         output.data({"file": str(imported.path), "types": imported.types, "warnings": imported.warnings})
         return
     output.info(f"wrote {imported.path} with {len(imported.types)} process types: {', '.join(imported.types)}")
+
+
+def show_plan(output: Output, plan: Plan) -> None:
+    """A plan as a table (to stderr during deploy, stdout for `plan`), or its JSON."""
+    table = Table(title=f"plan for {plan.app} on {plan.backend}", title_justify="left")
+    for column in ("type", "action", "count", "reason"):
+        table.add_column(column)
+    for change in plan.changes:
+        count = str(change.desired) if change.current in (None, change.desired) else \
+            f"{change.current} → {change.desired}"
+        action = change.action + (" (definition)" if change.definition_changed else "")
+        table.add_row(change.process, action, count, change.reason)
+    output.table(table)
+    output.info("changes pending" if plan.pending else "no changes: the platform already runs this formation")
+
+
+def show_status(output: Output, status: Status) -> None:
+    """Per type counts and per instance rows, or the status JSON."""
+    if output.json:
+        output.data(status_json(status))
+        return
+    types = Table(title=f"{status.app} on {status.backend}", title_justify="left")
+    for column in ("type", "desired", "running", "healthy"):
+        types.add_column(column)
+    for item in status.types:
+        healthy = "-" if item.healthy is None else str(item.healthy)
+        types.add_row(item.name, str(item.desired), str(item.running), healthy)
+    output.table(types)
+    if not status.instances:
+        return
+    instances = Table(show_edge=False)
+    columns = ("instance", "state", "health", "pid", "ports", "restarts", "uptime", "node", "detail")
+    present = [c for c in columns if c in ("instance", "state") or any(_cell(i, c) for i in status.instances)]
+    for column in present:
+        instances.add_column(column, overflow="fold")
+    for instance in status.instances:
+        instances.add_row(*(_cell(instance, column) or "-" for column in present))
+    output.table(instances)
+
+
+def _cell(instance: InstanceStatus, column: str) -> str:
+    values = {
+        "instance": instance.name,
+        "state": instance.state,
+        "health": "" if instance.healthy is None else ("healthy" if instance.healthy else "unhealthy"),
+        "pid": str(instance.pid or ""),
+        "ports": instance.ports,
+        "restarts": str(instance.restarts) if instance.restarts else "",
+        "uptime": "" if instance.uptime is None else format_duration(round(instance.uptime)),
+        "node": instance.node,
+        "detail": instance.detail,
+    }
+    return values[column]
+
+
+def progress_printer(output: Output) -> Callable[[Status], None]:
+    """A callback that prints one line each time the counts change while waiting."""
+    last: list[str] = []
+
+    def report(status: Status) -> None:
+        parts = []
+        for item in status.types:
+            part = f"{item.name} {item.running}/{item.desired} running"
+            if item.healthy is not None:
+                part += f", {item.healthy} healthy"
+            parts.append(part)
+        line = " · ".join(parts)
+        if not last or last[-1] != line:
+            last.append(line)
+            output.info(f"waiting: {line}")
+
+    return report

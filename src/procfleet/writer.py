@@ -62,8 +62,8 @@ def save_counts(path: Path, key_prefix: str, counts: Mapping[str, int]) -> None:
     document = tomlkit.parse(path.read_text(encoding="utf-8"))
     root: Table | tomlkit.TOMLDocument = document
     for part in [p for p in key_prefix.split(".") if p]:
-        root = root[part]  # type: ignore[assignment]  # the loader already proved these tables exist
+        root = root[part]  # the loader already proved these tables exist
     processes = root["processes"]
     for name, count in counts.items():
-        processes[name]["count"] = count  # type: ignore[index]  # validated formation: a table per type
+        processes[name]["count"] = count  # validated formation: a table per type
     write_atomic(path, tomlkit.dumps(document))

@@ -11,7 +11,7 @@ from pathlib import Path
 from procfleet import loader, registry
 from procfleet.backend import FEATURES, Backend, Session
 from procfleet.console import Output
-from procfleet.errors import FormationError, UsageError
+from procfleet.errors import UsageError
 from procfleet.model import Formation
 from procfleet.validation import Where, did_you_mean
 

@@ -1,0 +1,114 @@
+"""plan, deploy, scale, ps, logs, run and down: the commands that act on a platform through its backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from procfleet.actions.context import Context, backend_name, load_formation, open_backend
+from procfleet.backend import Backend, Outcome, Status, WaitOptions
+from procfleet.errors import NotRunning, UsageError
+from procfleet.model import Formation
+from procfleet.plan import Plan, make_plan
+from procfleet.scaling import parse_specs, resolve_targets
+from procfleet.validation import did_you_mean
+from procfleet.writer import save_counts
+
+
+def _open(ctx: Context) -> tuple[Formation, Backend]:
+    formation = load_formation(ctx)
+    return formation, open_backend(ctx, formation)
+
+
+def plan(ctx: Context, keep_counts: bool) -> Plan:
+    """What deploy would change on the chosen backend."""
+    formation, backend = _open(ctx)
+    return make_plan(formation, backend.name, backend.live(formation), keep_counts)
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """The plan that was applied and what applying it came to."""
+
+    plan: Plan
+    outcome: Outcome
+
+
+def deploy(ctx: Context, keep_counts: bool, wait: WaitOptions,
+           show_plan: Callable[[Plan], None] | None = None) -> Deployed:
+    """Plan, show the plan, apply it, and wait for the platform."""
+    formation, backend = _open(ctx)
+    the_plan = make_plan(formation, backend.name, backend.live(formation), keep_counts)
+    if show_plan is not None:
+        show_plan(the_plan)
+    return Deployed(plan=the_plan, outcome=backend.apply(formation, the_plan, wait))
+
+
+@dataclass(frozen=True)
+class Scaled:
+    """The targets asked for, the status reached, and notes for the user."""
+
+    targets: dict[str, int]
+    status: Status
+    notes: list[str] = field(default_factory=list)
+
+
+def scale(ctx: Context, arguments: Sequence[str], wait: WaitOptions, save: bool) -> Scaled:
+    """Resolve `web=3 worker+2` against live counts and drive the platform's own replica mechanism."""
+    specs = parse_specs(arguments)
+    formation, backend = _open(ctx)
+    live = backend.live(formation)
+    if not live:
+        raise NotRunning(f'{formation.app.name} is not running on {backend.name}: start it with '
+                         f'`procfleet deploy --backend {backend.name}`')
+    current = {name: item.count for name, item in live.items()}
+    targets = resolve_targets(specs, formation.processes, current)
+    status = backend.scale(formation, targets, wait)
+    notes = []
+    if save:
+        save_counts(formation.source, formation.key_prefix, targets)
+        notes.append(f"saved the new counts in {formation.source}")
+    else:
+        pinned = [name for name in targets if formation.processes[name].count is not None]
+        if pinned:
+            notes.append(f"{', '.join(pinned)}: the formation file sets a count, so the next deploy returns to it "
+                         "(use --save to keep this one)")
+    return Scaled(targets=targets, status=status, notes=notes)
+
+
+def ps(ctx: Context) -> Status:
+    """Per type and per instance state on the chosen backend."""
+    formation, backend = _open(ctx)
+    return backend.status(formation)
+
+
+def logs(ctx: Context, types: Sequence[str], follow: bool, tail: int | None) -> None:
+    """Print the app's logs, optionally only some types."""
+    formation, backend = _open(ctx)
+    _known_types(formation, types)
+    backend.logs(formation, types, follow, tail)
+
+
+def run(ctx: Context, argv: Sequence[str], process: str | None) -> int:
+    """Run a one-off command with the app's env; its exit status is returned."""
+    if not argv:
+        raise UsageError("nothing to run: give the command after --, e.g. procfleet run -- env")
+    formation, backend = _open(ctx)
+    if process is not None:
+        _known_types(formation, [process])
+    return backend.run(formation, argv, process)
+
+
+def down(ctx: Context, purge: bool) -> str:
+    """Stop and remove the app on the chosen backend; returns the backend's name."""
+    formation, backend = _open(ctx)
+    backend.down(formation, purge)
+    return backend_name(ctx, formation)
+
+
+def _known_types(formation: Formation, types: Sequence[str]) -> None:
+    names = list(formation.processes)
+    for name in types:
+        if name not in names:
+            raise UsageError(f'no process type "{name}"{did_you_mean(name, names)}; the formation has: '
+                             f"{', '.join(names)}")

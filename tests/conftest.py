@@ -1,0 +1,50 @@
+"""Shared fixtures: formation files in temporary folders, and the CLI run in-process."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from procfleet.cli import main
+
+
+@dataclass(frozen=True)
+class CliResult:
+    """What one CLI invocation printed and returned."""
+
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def write_formation(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Write a formation file (dedented) into the test's folder and return its path."""
+
+    def write(text: str, name: str = "formation.toml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> Callable[..., CliResult]:
+    """Run `procfleet ARGS…` in-process from the test's folder, without colors."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("PROCFLEET_FILE", raising=False)
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
