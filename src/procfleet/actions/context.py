@@ -38,11 +38,15 @@ def load_formation(ctx: Context) -> Formation:
     formation = loader.load(ctx.file, ctx.cwd, ctx.environ)
     available = registry.discover()
     validated = {}
+    names = ", ".join(available) or "none installed"
+    if formation.app.backend not in available:
+        where = Where(formation.source, formation.key_prefix + "app.backend")
+        raise where.error(f'unknown backend "{formation.app.backend}"{did_you_mean(formation.app.backend, available)}'
+                          f"; available: {names}")
     root = Where(formation.source, formation.key_prefix + "backends")
     for name, options in formation.backends.items():
         where = root.child(name)
         if name not in available:
-            names = ", ".join(available) or "none installed"
             raise where.error(f"unknown backend{did_you_mean(name, available)}; available: {names}")
         backend = registry.load(name)(ctx.session())
         validated[name] = backend.validate_options(options, where)
