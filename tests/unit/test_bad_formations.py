@@ -74,7 +74,7 @@ CORPUS: list[tuple[str, str, str, str]] = [
     ("env-file-number", APP + "env_file = [3]\n" + WEB, "app.env_file[0]", "expected a string"),
     ("image-empty", APP + 'image = ""\n' + WEB, "app.image", "must not be empty"),
     ("backend-bad-name", APP + 'backend = "Docker Compose"\n' + WEB, "app.backend", "invalid backend name"),
-    ("app-backend-not-installed", APP + 'backend = "kubernetes"\n' + WEB, "app.backend", 'unknown backend "kubernetes"'),
+    ("app-backend-not-installed", APP + 'backend = "kubernetes"\n' + WEB, "app.backend", "unknown backend"),
     ("unknown-backend-table", APP + WEB + "[backends.locl]\n", "backends.locl", 'did you mean "local"'),
     ("local-bad-option", APP + WEB + "[backends.local]\nbase_prot = 5000\n", "backends.local.base_prot",
      'did you mean "base_port"'),
