@@ -73,12 +73,12 @@ def _global(ctx: typer.Context, file: FileOption = None, backend: BackendOption 
 
 @app.command()
 def check(ctx: typer.Context, file: FileOption = None, backend: BackendOption = None, json: JsonOption = False,
-          no_color: NoColorOption = False, quiet: QuietOption = False) -> None:
+          no_color: NoColorOption = False, quiet: QuietOption = False, strict: StrictOption = False) -> None:
     """Validate the formation and summarise its types, counts and ports."""
     from procfleet import views
     from procfleet.actions.inspect import check as check_action
 
-    context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet)
+    context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet, strict=strict)
     views.show_check(context.output, check_action(context))
 
 
@@ -231,12 +231,12 @@ def scale(ctx: typer.Context,
 
 @app.command()
 def ps(ctx: typer.Context, file: FileOption = None, backend: BackendOption = None, json: JsonOption = False,
-       no_color: NoColorOption = False) -> None:
+       no_color: NoColorOption = False, quiet: QuietOption = False) -> None:
     """Show per type desired/running/healthy counts and every instance."""
     from procfleet import views
     from procfleet.actions import operate
 
-    context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color)
+    context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet)
     views.show_status(context.output, operate.ps(context))
 
 

@@ -13,8 +13,11 @@ from procfleet.validation import did_you_mean
 
 
 def check(ctx: Context) -> Formation:
-    """Validate the formation (and its backend tables) and return it."""
-    return load_formation(ctx)
+    """Validate the formation (and its backend tables); with -b or --strict, also against that backend."""
+    formation = load_formation(ctx)
+    if ctx.backend or ctx.strict:
+        open_backend(ctx, formation)  # warns about (or, with --strict, refuses) keys the backend ignores
+    return formation
 
 
 @dataclass(frozen=True)

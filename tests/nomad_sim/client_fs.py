@@ -1,0 +1,47 @@
+"""GET /v1/client/fs/logs/:alloc_id: a task's stdout/stderr, as a Nomad server relays it from the client."""
+
+from __future__ import annotations
+
+import base64
+
+from . import acl as caps
+from .acl import Acl
+from .errors import ApiError
+from .state import Cluster
+from .wire import Request, Response
+
+
+def client_logs(cluster: Cluster, acl: Acl, request: Request, alloc_id: str) -> Response:
+    """Logs as plain text (?plain=true) or one JSON frame; ?follow returns what exists and ends."""
+    if not cluster.options.logs_available:
+        # What a server answers when it cannot reach the client that runs the allocation.
+        raise ApiError(500, "No path to node")
+    if not alloc_id:
+        raise ApiError(400, "must provide a valid alloc id")
+    alloc = cluster.find_alloc(alloc_id)
+    if alloc is None:
+        raise ApiError(404, f'Unknown allocation "{alloc_id}"')
+    acl.check(request.token, alloc.namespace, caps.READ_LOGS)
+    task, kind = request.arg("task"), request.arg("type")
+    if not task:
+        raise ApiError(400, "must provide task name")
+    if kind not in ("stdout", "stderr"):
+        raise ApiError(400, "must provide log type (stdout/stderr)")
+    origin = request.arg("origin", "start")
+    if origin not in ("start", "end"):
+        raise ApiError(400, "origin must be start or end")
+    raw_offset = request.arg("offset", "0")
+    if not raw_offset.lstrip("-").isdigit():
+        raise ApiError(400, f'strconv.ParseInt: parsing "{raw_offset}": invalid syntax')
+    request.flag("follow")  # parsed for its errors only: the simulator never streams
+    if task not in alloc.tasks:
+        raise ApiError(400, f'unknown task name "{task}"')
+    data = alloc.logs.get((task, kind), "").encode()
+    offset = max(int(raw_offset), 0)
+    chunk = data[offset:] if origin == "start" else data[max(len(data) - offset, 0) :]
+    if request.flag("plain"):
+        return Response(200, chunk, content_type="text/plain; charset=utf-8")
+    if not chunk:
+        return Response(200, b"")
+    frame = {"Data": base64.b64encode(chunk).decode(), "File": f"alloc/logs/{task}.{kind}.0", "Offset": len(data)}
+    return Response(200, frame)

@@ -1,0 +1,363 @@
+"""Synchronous scheduling: place/stop/update allocations for a job version, run deployments, derive status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .gotypes import rfc3339
+from .model import (
+    DEPLOYMENT_JOB_STOPPED,
+    DEPLOYMENT_NEWER_JOB,
+    DEPLOYMENT_SUCCESSFUL,
+    DEPLOYMENT_UNHEALTHY,
+    Allocation,
+    Deployment,
+    Evaluation,
+    JobRecord,
+    new_task_state,
+    task_event,
+)
+from .state import Cluster
+
+Json = dict[str, Any]
+
+# Group fields whose change replaces allocations; everything else (Count, Update, Services...) is in place.
+_DESTRUCTIVE_GROUP_FIELDS = ("Networks", "EphemeralDisk", "Volumes", "Meta")
+
+
+@dataclass
+class GroupChange:
+    """What the scheduler does to one group: the counts behind a plan's DesiredTGUpdates."""
+
+    place: int = 0
+    stop: int = 0
+    ignore: int = 0
+    in_place: int = 0
+    destructive: int = 0
+
+    def desired_updates(self) -> Json:
+        """The plan annotation DesiredTGUpdates entry."""
+        return {
+            "Ignore": self.ignore,
+            "Place": self.place,
+            "Migrate": 0,
+            "Stop": self.stop,
+            "InPlaceUpdate": self.in_place,
+            "DestructiveUpdate": self.destructive,
+            "Canary": 0,
+            "Preemptions": 0,
+            "Reconnect": 0,
+            "Disconnect": 0,
+            "RescheduleNow": 0,
+            "RescheduleLater": 0,
+        }
+
+
+def groups_by_name(job: Json | None) -> dict[str, Json]:
+    """A job's task groups keyed by name."""
+    return {group["Name"]: group for group in (job or {}).get("TaskGroups") or []}
+
+
+def _task_core(task: Json) -> Json:
+    """A task without the fields that can change in place."""
+    return {key: value for key, value in task.items() if key != "Services"}
+
+
+def destructive_change(old_job: Json | None, new_job: Json, name: str) -> bool:
+    """Whether a spec change to this group needs new allocations rather than an in-place update."""
+    old = groups_by_name(old_job).get(name)
+    new = groups_by_name(new_job)[name]
+    if old is None or old_job is None or old_job["Meta"] != new_job["Meta"]:
+        return True
+    if any(old[key] != new[key] for key in _DESTRUCTIVE_GROUP_FIELDS):
+        return True
+    return [_task_core(t) for t in old["Tasks"]] != [_task_core(t) for t in new["Tasks"]]
+
+
+def task_destructive(old_task: Json, new_task: Json) -> bool:
+    """Whether one task's change forces a create/destroy update."""
+    return _task_core(old_task) != _task_core(new_task)
+
+
+def plan_changes(
+    old_job: Json | None, new_job: Json, live: dict[str, list[Allocation]], *, spec_changed: bool
+) -> dict[str, GroupChange]:
+    """Per-group placements, stops and updates that moving from old_job to new_job needs."""
+    changes: dict[str, GroupChange] = {}
+    periodic = is_periodic_or_parameterized(new_job)
+    for name, group in groups_by_name(new_job).items():
+        allocs = live.get(name, [])
+        count = 0 if new_job["Stop"] or periodic else max(group["Count"], 0)
+        keep = min(len(allocs), count)
+        change = GroupChange(place=count - keep, stop=len(allocs) - keep)
+        if not spec_changed:
+            change.ignore = keep
+        elif destructive_change(old_job, new_job, name):
+            change.destructive = keep
+        else:
+            change.in_place = keep
+        changes[name] = change
+    for name, allocs in live.items():
+        if name not in changes and allocs:
+            changes[name] = GroupChange(stop=len(allocs))
+    return changes
+
+
+def is_periodic_or_parameterized(job: Json) -> bool:
+    """Periodic and parameterized parents never get allocations or evaluations of their own."""
+    periodic = job.get("Periodic")
+    return bool(periodic and periodic.get("Enabled")) or job.get("ParameterizedJob") is not None
+
+
+def new_eval(cluster: Cluster, job: Json, triggered_by: str, priority: int = 0) -> Evaluation:
+    """Create a (complete) evaluation at a fresh index."""
+    index = cluster.next_index("evals")
+    evaluation = Evaluation(
+        id=cluster.new_id(),
+        namespace=job["Namespace"],
+        priority=priority or job["Priority"],
+        job_type=job["Type"],
+        triggered_by=triggered_by,
+        job_id=job["ID"],
+        job_modify_index=job["JobModifyIndex"],
+        create_index=index,
+        create_time=cluster.now(),
+        groups=[group["Name"] for group in job["TaskGroups"]],
+    )
+    cluster.evals[evaluation.id] = evaluation
+    return evaluation
+
+
+def live_by_group(cluster: Cluster, job: Json) -> dict[str, list[Allocation]]:
+    """Non-terminal allocations of the job, per group."""
+    live: dict[str, list[Allocation]] = {}
+    for alloc in cluster.job_allocs(job["Namespace"], job["ID"]):
+        if not alloc.terminal:
+            live.setdefault(alloc.group, []).append(alloc)
+    return {name: sorted(allocs, key=lambda a: a.index) for name, allocs in live.items()}
+
+
+def schedule(cluster: Cluster, record: JobRecord, old_job: Json | None, evaluation: Evaluation) -> None:
+    """Apply a new job version: cancel the old deployment, start a new one, place/stop/update allocs."""
+    job = record.job
+    live = live_by_group(cluster, job)
+    changes = plan_changes(old_job, job, live, spec_changed=True)
+    index = cluster.next_index("allocs", "deployment")
+    now = cluster.now()
+    reason = DEPLOYMENT_JOB_STOPPED if job["Stop"] else DEPLOYMENT_NEWER_JOB
+    for old in cluster.job_deployments(job["Namespace"], job["ID"]):
+        if old.active:
+            old.status, old.description, old.modify_index = "cancelled", reason, index
+    deployment = _new_deployment(cluster, job, index, now)
+    if deployment is not None:
+        evaluation.deployment_id = deployment.id
+    for name, change in changes.items():
+        allocs = live.get(name, [])
+        keep = change.ignore + change.in_place + change.destructive
+        for alloc in allocs[keep:]:
+            _stop(alloc, "alloc not needed due to job update", index, now)
+        kept = allocs[:keep]
+        for alloc in kept:
+            if change.destructive:
+                # A replacement takes over the old allocation's name.
+                _stop(alloc, "alloc is being updated due to job update", index, now)
+                _place(cluster, job, name, alloc.index, evaluation, deployment, index, now)
+                continue
+            alloc.job_version, alloc.modify_index, alloc.modify_time = job["Version"], index, now
+            if deployment is not None and name in deployment.groups:
+                # An in-place updated alloc joins the new deployment and must prove healthy again.
+                alloc.deployment_id, alloc.healthy = deployment.id, None
+        used = {alloc.index for alloc in kept}
+        slot = 0
+        for _ in range(change.place):
+            while slot in used:
+                slot += 1
+            used.add(slot)
+            _place(cluster, job, name, slot, evaluation, deployment, index, now)
+
+
+def _new_deployment(cluster: Cluster, job: Json, index: int, now: int) -> Deployment | None:
+    """A deployment for service jobs with an update strategy and something to run (reference §3.3)."""
+    if job["Type"] != "service" or job["Stop"] or is_periodic_or_parameterized(job):
+        return None
+    groups = {
+        group["Name"]: {
+            "AutoRevert": group["Update"]["AutoRevert"],
+            "AutoPromote": group["Update"]["AutoPromote"],
+            "ProgressDeadline": group["Update"]["ProgressDeadline"],
+            "RequireProgressBy": rfc3339(now + group["Update"]["ProgressDeadline"]),
+            "DesiredTotal": group["Count"],
+        }
+        for group in job["TaskGroups"]
+        if group["Update"] and group["Update"]["MaxParallel"] > 0
+    }
+    if not groups or sum(g["DesiredTotal"] for g in groups.values()) == 0:
+        return None
+    deployment = Deployment(
+        id=cluster.new_id(),
+        namespace=job["Namespace"],
+        job_id=job["ID"],
+        job_version=job["Version"],
+        job_modify_index=job["JobModifyIndex"],
+        job_create_index=job["CreateIndex"],
+        groups=groups,
+        priority=job["Priority"],
+        create_index=index,
+        create_time=now,
+        modify_index=index,
+    )
+    cluster.deployments[deployment.id] = deployment
+    return deployment
+
+
+def _place(
+    cluster: Cluster,
+    job: Json,
+    group_name: str,
+    slot: int,
+    evaluation: Evaluation,
+    deployment: Deployment | None,
+    index: int,
+    now: int,
+) -> None:
+    """Create one pending allocation."""
+    group = groups_by_name(job)[group_name]
+    in_deployment = deployment is not None and group_name in deployment.groups
+    alloc = Allocation(
+        id=cluster.new_id(),
+        eval_id=evaluation.id,
+        namespace=job["Namespace"],
+        job_id=job["ID"],
+        job_type=job["Type"],
+        job_version=job["Version"],
+        job_create_index=job["CreateIndex"],
+        group=group_name,
+        index=slot,
+        tasks=[task["Name"] for task in group["Tasks"]],
+        create_index=index,
+        create_time=now,
+        modify_index=index,
+        modify_time=now,
+        deployment_id=deployment.id if deployment is not None and in_deployment else "",
+    )
+    alloc.task_states = {name: new_task_state(now) for name in alloc.tasks}
+    cluster.allocs[alloc.id] = alloc
+
+
+def _stop(alloc: Allocation, description: str, index: int, now: int) -> None:
+    """Ask an allocation to stop; the client completes it on the next advance."""
+    alloc.desired_status, alloc.desired_description = "stop", description
+    alloc.modify_index, alloc.modify_time = index, now
+
+
+def stop_job_allocs(cluster: Cluster, namespace: str, job_id: str, description: str) -> None:
+    """Stop every live allocation of a job and cancel its active deployments (deregister)."""
+    index = cluster.next_index("allocs", "deployment")
+    now = cluster.now()
+    for alloc in cluster.job_allocs(namespace, job_id):
+        if not alloc.terminal:
+            _stop(alloc, description, index, now)
+    for deployment in cluster.job_deployments(namespace, job_id):
+        if deployment.active:
+            deployment.status, deployment.description = "cancelled", DEPLOYMENT_JOB_STOPPED
+            deployment.modify_index = index
+
+
+def advance(cluster: Cluster, allocs: Iterable[Allocation], *, run: bool, healthy: bool) -> None:
+    """Client progress: stopping allocs complete; pending ones start (run); running ones turn healthy."""
+    touched = [a for a in allocs if not a.client_terminal]
+    if not touched:
+        return
+    index = cluster.next_index("allocs")
+    now = cluster.now()
+    for alloc in touched:
+        if alloc.desired_status != "run":
+            finish(alloc, "complete", "Killed", "Task successfully killed", index, now)
+            continue
+        if run and alloc.client_status == "pending":
+            start(alloc, index, now)
+        deployment = cluster.deployments.get(alloc.deployment_id)
+        ready = alloc.client_status == "running" and alloc.healthy is None
+        if healthy and ready and deployment is not None and deployment.active:
+            set_health(alloc, True, index, now)
+
+
+def start(alloc: Allocation, index: int, now: int) -> None:
+    """The client starts a pending allocation's tasks."""
+    alloc.client_status, alloc.client_description = "running", "Tasks are running"
+    for state in alloc.task_states.values():
+        state.update(State="running", StartedAt=rfc3339(now))
+        state["Events"].append(task_event("Started", "Task started by client", now))
+    alloc.modify_index, alloc.modify_time = index, now
+
+
+def finish(alloc: Allocation, status: str, event: str, message: str, index: int, now: int) -> None:
+    """The client ends an allocation: complete (stopped or exited 0) or failed."""
+    failed = status == "failed"
+    alloc.client_status = status
+    alloc.client_description = "Failed tasks" if failed else "All tasks have completed"
+    for state in alloc.task_states.values():
+        state.update(State="dead", Failed=failed, FinishedAt=rfc3339(now))
+        state["Events"].append(task_event(event, message, now))
+    alloc.modify_index, alloc.modify_time = index, now
+
+
+def set_health(alloc: Allocation, healthy: bool, index: int, now: int) -> None:
+    """Record the deployment health of an allocation."""
+    alloc.healthy, alloc.health_time, alloc.health_index = healthy, now, index
+    alloc.modify_index, alloc.modify_time = index, now
+
+
+def refresh(cluster: Cluster, record: JobRecord) -> None:
+    """Settle deployments (all groups healthy: successful; an unhealthy alloc: failed) and the job status."""
+    job = record.job
+    allocs = cluster.job_allocs(job["Namespace"], job["ID"])
+    for deployment in cluster.job_deployments(job["Namespace"], job["ID"]):
+        if not deployment.active:
+            continue
+        mine = [a for a in allocs if a.deployment_id == deployment.id]
+        if any(a.healthy is False for a in mine):
+            deployment.status, deployment.description = "failed", DEPLOYMENT_UNHEALTHY
+            deployment.modify_index = cluster.next_index("deployment")
+        elif all(
+            sum(1 for a in mine if a.group == name and a.healthy) >= group["DesiredTotal"]
+            for name, group in deployment.groups.items()
+        ):
+            deployment.status, deployment.description = "successful", DEPLOYMENT_SUCCESSFUL
+            deployment.modify_index = cluster.next_index("deployment")
+            mark_stable(cluster, record, deployment.job_version)
+    status = derive_status(cluster, record)
+    if status != job["Status"]:
+        job["Status"] = status
+        # A status change is a job write: ModifyIndex moves, JobModifyIndex does not (reference §1.8).
+        job["ModifyIndex"] = cluster.next_index("jobs")
+
+
+def mark_stable(cluster: Cluster, record: JobRecord, version: int) -> None:
+    """A successful deployment marks its job version stable (a write that keeps the version)."""
+    for snapshot in record.versions:
+        if snapshot["Version"] == version:
+            snapshot["Stable"] = True
+    if record.job["Version"] == version and not record.job["Stable"]:
+        record.job["Stable"] = True
+        record.job["ModifyIndex"] = cluster.next_index("jobs", "job_version")
+
+
+def derive_status(cluster: Cluster, record: JobRecord) -> str:
+    """Nomad's getJobStatus (reference §4)."""
+    job = record.job
+    if is_periodic_or_parameterized(job):
+        return "dead" if job["Stop"] else "running"
+    namespace, job_id = job["Namespace"], job["ID"]
+    if any(not a.terminal for a in cluster.job_allocs(namespace, job_id)):
+        return "running"
+    if any(d.active for d in cluster.job_deployments(namespace, job_id)):
+        return "running"
+    evals = cluster.job_evals(namespace, job_id)
+    if any(e.status in ("pending", "blocked") for e in evals):
+        return "pending"
+    if evals or job["Stop"]:
+        return "dead"
+    return "pending"
