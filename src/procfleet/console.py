@@ -6,10 +6,12 @@ import json
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 
 def color_wanted(no_color: bool, environ: Mapping[str, str], stream: TextIO) -> bool:
@@ -29,9 +31,16 @@ class Output:
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
 
-    def __post_init__(self) -> None:
-        self.console = _console(self.out, self.color)
-        self.error_console = _console(self.err, self.color)
+    # rich is imported only when something is styled or tabulated: JSON and plain messages skip its start-up cost.
+    @cached_property
+    def console(self) -> Console:
+        """rich's console on stdout."""
+        return _console(self.out, self.color)
+
+    @cached_property
+    def error_console(self) -> Console:
+        """rich's console on stderr."""
+        return _console(self.err, self.color)
 
     def data(self, payload: Any) -> None:
         """Print a JSON document on stdout."""
@@ -50,23 +59,29 @@ class Output:
     def info(self, message: str) -> None:
         """A progress or status line on stderr (silent with -q)."""
         if not self.quiet:
-            self.error_console.print(message, markup=False)
+            self._line(message, "")
 
     def warn(self, message: str) -> None:
         """A warning on stderr."""
-        self.error_console.print(("[yellow]warning:[/] " if self.color else "warning: ") + _escape(message))
+        self._line(message, "warning", "yellow")
 
     def error(self, message: str) -> None:
         """The one line a failed command prints."""
-        self.error_console.print(("[bold red]error:[/] " if self.color else "error: ") + _escape(message))
+        self._line(message, "error", "bold red")
+
+    def _line(self, message: str, label: str, style: str = "") -> None:
+        if not self.color:
+            self.err.write((f"{label}: " if label else "") + message + "\n")
+            self.err.flush()
+            return
+        from rich.markup import escape
+
+        prefix = f"[{style}]{label}:[/] " if label else ""
+        self.error_console.print(prefix + escape(message))
 
 
 def _console(stream: TextIO, color: bool) -> Console:
+    from rich.console import Console
+
     # force_terminal=None lets rich detect a terminal; no_color keeps styles (bold) off too when asked.
     return Console(file=stream, force_terminal=color or None, no_color=not color, highlight=False, soft_wrap=True)
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)

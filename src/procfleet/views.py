@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
-
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from procfleet.backend import FEATURES, InstanceStatus, Status
 from procfleet.console import Output
@@ -15,6 +13,8 @@ from procfleet.plan import Plan
 from procfleet.units import format_duration
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from procfleet.actions.importing import Imported
     from procfleet.actions.inspect import BackendInfo, Rendered
 
@@ -24,7 +24,7 @@ def show_check(output: Output, formation: Formation) -> None:
     if output.json:
         output.data(formation_json(formation))
         return
-    table = Table(title=f"{formation.app.name} ({formation.source})", title_justify="left")
+    table = _table(title=f"{formation.app.name} ({formation.source})", title_justify="left")
     for column in ("type", "count", "port", "health", "restart", "stop", "command"):
         table.add_column(column, overflow="fold")
     for name, p in formation.processes.items():
@@ -55,13 +55,13 @@ def show_backends(output: Output, infos: list[BackendInfo]) -> None:
             {"name": i.name, "distribution": i.distribution, "version": i.version, "formats": list(i.formats),
              "features": sorted(i.features), "error": i.error or None} for i in infos]})
         return
-    table = Table(title="backends", title_justify="left")
+    table = _table(title="backends", title_justify="left")
     for column in ("backend", "distribution", "formats"):
         table.add_column(column)
     for info in infos:
         table.add_row(info.name, f"{info.distribution} {info.version}", info.error or ", ".join(info.formats))
     output.table(table)
-    matrix = Table(title="formation features honoured", title_justify="left")
+    matrix = _table(title="formation features honoured", title_justify="left")
     matrix.add_column("feature")
     loaded = [i for i in infos if not i.error]
     for info in loaded:
@@ -83,7 +83,7 @@ def show_imported(output: Output, imported: Imported) -> None:
 
 def show_plan(output: Output, plan: Plan) -> None:
     """A plan as a table (to stderr during deploy, stdout for `plan`), or its JSON."""
-    table = Table(title=f"plan for {plan.app} on {plan.backend}", title_justify="left")
+    table = _table(title=f"plan for {plan.app} on {plan.backend}", title_justify="left")
     for column in ("type", "action", "count", "reason"):
         table.add_column(column)
     for change in plan.changes:
@@ -100,7 +100,7 @@ def show_status(output: Output, status: Status) -> None:
     if output.json:
         output.data(status_json(status))
         return
-    types = Table(title=f"{status.app} on {status.backend}", title_justify="left")
+    types = _table(title=f"{status.app} on {status.backend}", title_justify="left")
     for column in ("type", "desired", "running", "healthy"):
         types.add_column(column)
     for item in status.types:
@@ -109,7 +109,7 @@ def show_status(output: Output, status: Status) -> None:
     output.table(types)
     if not status.instances:
         return
-    instances = Table(show_edge=False)
+    instances = _table(show_edge=False)
     columns = ("instance", "state", "health", "pid", "ports", "restarts", "uptime", "node", "detail")
     present = [c for c in columns if c in ("instance", "state") or any(_cell(i, c) for i in status.instances)]
     for column in present:
@@ -151,3 +151,11 @@ def progress_printer(output: Output) -> Callable[[Status], None]:
             output.info(f"waiting: {line}")
 
     return report
+
+
+def _table(**options: Any) -> Table:
+    """A rich table; rich is imported here so JSON output never pays for it."""
+    from rich.table import Table
+
+    return Table(**options)
+
