@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from procfleet.backend import RenderedFile, Session
+from procfleet.backend import LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
+from procfleet.errors import NotConverged, NotRunning
 from procfleet.model import Formation
+from procfleet.plan import Plan
 from procfleet.validation import Where
-
+from procfleet_local import foreground, oneoff, runtime
 from procfleet_local import options as local_options
-from procfleet_local.instances import DEFAULT_BASE_PORT
+from procfleet_local.client import Client
+from procfleet_local.instances import port_for
+from procfleet_local.logbook import Chunk
+from procfleet_local.output import color_code, format_chunk
 from procfleet_local.render import file_counts, render_instances, render_procfile
+from procfleet_local.wire import formation_to_wire, status_from_wire
+
+POLL = 0.2  # how often `--wait` asks the supervisor for its status
 
 
 class LocalBackend:
@@ -32,7 +41,7 @@ class LocalBackend:
 
     def base_port(self, formation: Formation) -> int:
         """The first port of Foreman's scheme for this formation."""
-        return int(formation.options(self.name).get("base_port", DEFAULT_BASE_PORT))
+        return local_options.settings(formation).base_port
 
     def render(self, formation: Formation, fmt: str) -> list[RenderedFile]:
         """The instances that would run, or a Procfile."""
@@ -40,3 +49,111 @@ class LocalBackend:
         if fmt == "procfile":
             return [render_procfile(formation, counts)]
         return [render_instances(formation, counts, self.base_port(formation))]
+
+    def live(self, formation: Formation) -> dict[str, LiveType]:
+        """The running supervisor's types, counts and definition fingerprints; empty when none runs."""
+        snapshot = self._snapshot(formation)
+        if snapshot is None:
+            return {}
+        fingerprints = snapshot["fingerprints"]
+        return {item["name"]: LiveType(item["name"], item["desired"], fingerprints[item["name"]])
+                for item in snapshot["status"]["types"] if item["name"] in fingerprints}
+
+    def apply(self, formation: Formation, plan: Plan, wait: WaitOptions) -> Outcome:
+        """No supervisor: become one, in the foreground, until it ends. One running: have it reconcile."""
+        client = self._connect(formation)
+        if client is None:
+            code = foreground.run(formation, plan.counts, self.session, self._address(formation))
+            return Outcome(exit_code=code)
+        with client:
+            reply = client.request("reconcile", formation=formation_to_wire(formation), counts=plan.counts)
+        status = status_from_wire(reply["status"])
+        if wait.wait:
+            status = self._wait(formation, plan.counts, wait)
+        return Outcome(status=status, message=f"the running supervisor (pid {reply['pid']}) now runs this formation")
+
+    def scale(self, formation: Formation, targets: Mapping[str, int], wait: WaitOptions) -> Status:
+        """Set counts on the running supervisor; with wait, until they run (and are healthy)."""
+        with self._require(formation, "scale") as client:
+            reply = client.request("scale", targets=dict(targets))
+        if not wait.wait:
+            return status_from_wire(reply["status"])
+        return self._wait(formation, targets, wait)
+
+    def status(self, formation: Formation) -> Status:
+        """Per type and per instance state; an empty status when no supervisor runs."""
+        snapshot = self._snapshot(formation)
+        if snapshot is None:
+            return Status(backend=self.name, app=formation.app.name)
+        return status_from_wire(snapshot["status"])
+
+    def logs(self, formation: Formation, types: Sequence[str], follow: bool, tail: int | None) -> None:
+        """Print the supervisor's buffered lines (the last `tail` of each instance), then follow."""
+        out = self.session.out
+        positions = {name: index for index, name in enumerate(formation.processes)}
+        with self._require(formation, "show logs") as client:
+            width = int(client.request("logs", types=list(types), tail=tail, follow=follow).get("width", 0))
+            for message in client.stream():
+                chunk = Chunk(0, message["t"], message["n"], message["p"], tuple(message["l"]))
+                width = max(width, len(chunk.name))
+                color = color_code(positions.get(chunk.process or "")) if self.session.color else None
+                out.write(format_chunk(chunk, width, color))
+                out.flush()
+
+    def run(self, formation: Formation, argv: Sequence[str], process: str | None) -> int:
+        """Run a one-off command with the app's env (the type's too, and a free PORT of its, if given)."""
+        port = None
+        if process is not None:
+            live = self.live(formation).get(process)
+            count = live.count if live else file_counts(formation)[process]
+            port = port_for(self.base_port(formation), formation.position(process), count + 1)
+        env = oneoff.environment(formation, process, self.session.environ, port)
+        return oneoff.run(argv, env, runtime.formation_folder(formation, self.session.cwd), self.session.err)
+
+    def down(self, formation: Formation, purge: bool) -> None:
+        """Stop every instance gracefully; the supervisor then exits with status 0."""
+        with self._require(formation, "stop") as client:
+            client.request("down", timeout=None)  # answered once every instance has stopped
+
+    # Internals.
+
+    def _address(self, formation: Formation) -> runtime.Address:
+        return runtime.address(formation, self.session.cwd, self.session.environ)
+
+    def _connect(self, formation: Formation) -> Client | None:
+        return Client.connect(self._address(formation))
+
+    def _require(self, formation: Formation, what: str) -> Client:
+        client = self._connect(formation)
+        if client is None:
+            folder = runtime.formation_folder(formation, self.session.cwd)
+            raise NotRunning(f"no supervisor runs {formation.app.name} from {folder}, so there "
+                             f"is nothing to {what}: start one with `procfleet deploy` (it stays in the "
+                             "foreground), then use this command from another terminal")
+        return client
+
+    def _snapshot(self, formation: Formation) -> dict[str, Any] | None:
+        client = self._connect(formation)
+        if client is None:
+            return None
+        with client:
+            return client.request("status")
+
+    def _wait(self, formation: Formation, targets: Mapping[str, int], wait: WaitOptions) -> Status:
+        needs_health = {name: p.health is not None for name, p in formation.processes.items()}
+        deadline = time.monotonic() + wait.timeout
+        while True:
+            snapshot = self._snapshot(formation)
+            if snapshot is None:
+                raise NotRunning(f"the supervisor of {formation.app.name} exited while waiting")
+            status = status_from_wire(snapshot["status"])
+            if wait.progress is not None:
+                wait.progress(status)
+            settled = not snapshot["rolling"] and not snapshot["removed"]
+            if settled and status.converged(targets, needs_health):
+                return status
+            if time.monotonic() >= deadline:
+                counts = ", ".join(f"{t.name} {t.running}/{t.desired} running"
+                                   + ("" if t.healthy is None else f", {t.healthy} healthy") for t in status.types)
+                raise NotConverged(f"{formation.app.name} did not converge within {wait.timeout:g}s: {counts}")
+            time.sleep(POLL)

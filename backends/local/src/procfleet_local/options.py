@@ -1,21 +1,49 @@
-"""Validation of the `[backends.local]` table."""
+"""Validation of the `[backends.local]` table, and the typed settings the supervisor reads from it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from procfleet import validation as v
+from procfleet.model import Formation
 from procfleet.validation import Where
-
 from procfleet_local.instances import DEFAULT_BASE_PORT
 
-OPTION_KEYS = ("base_port",)
+OPTION_KEYS = ("base_port", "backoff", "backoff_max", "crash_limit", "crash_window")
+
+
+@dataclass(frozen=True)
+class LocalOptions:
+    """Ports, restart backoff and crash-loop detection for the local supervisor."""
+
+    base_port: int = DEFAULT_BASE_PORT
+    backoff: float = 0.5  # the first restart delay; it doubles with each exit inside crash_window
+    backoff_max: float = 30.0
+    crash_limit: int = 5  # this many exits inside crash_window and the instance is marked crashed
+    crash_window: float = 60.0
 
 
 def validate(options: Mapping[str, Any], where: Where) -> dict[str, Any]:
     """Check the table and fill in defaults."""
     v.reject_unknown(options, OPTION_KEYS, where)
-    base_port = v.integer(options.get("base_port", DEFAULT_BASE_PORT), where.child("base_port"), minimum=1,
+    default = LocalOptions()
+    base_port = v.integer(options.get("base_port", default.base_port), where.child("base_port"), minimum=1,
                           maximum=65535, what="a port between 1 and 65535")
-    return {"base_port": base_port}
+    backoff = v.duration(options.get("backoff", default.backoff), where.child("backoff"))
+    backoff_max = v.duration(options.get("backoff_max", default.backoff_max), where.child("backoff_max"))
+    if backoff_max < backoff:
+        raise where.child("backoff_max").error(f"must not be below backoff ({backoff:g}s)")
+    crash_limit = v.integer(options.get("crash_limit", default.crash_limit), where.child("crash_limit"),
+                            minimum=1, what="a positive integer")
+    crash_window = v.duration(options.get("crash_window", default.crash_window), where.child("crash_window"))
+    return {"base_port": base_port, "backoff": backoff, "backoff_max": backoff_max, "crash_limit": crash_limit,
+            "crash_window": crash_window}
+
+
+def settings(formation: Formation) -> LocalOptions:
+    """The formation's local options, validated (again: a formation from loader.load alone is not)."""
+    where = Where(formation.source, f"{formation.key_prefix}backends.local")
+    return LocalOptions(**validate(formation.options("local"), where))
+

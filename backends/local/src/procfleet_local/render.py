@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from procfleet.backend import RenderedFile
 from procfleet.model import Formation, masked
 from procfleet.plan import NEW_TYPE_COUNT
-
 from procfleet_local.instances import expand
 
 

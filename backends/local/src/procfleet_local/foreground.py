@@ -1,0 +1,99 @@
+"""The supervisor in the foreground: its lock, socket, watchdog and signals, from start until it ends."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Mapping
+
+from procfleet.backend import Session
+from procfleet.exitcodes import ExitCode
+from procfleet.model import Formation
+from procfleet_local import runtime
+from procfleet_local.control import ControlServer
+from procfleet_local.logbook import Logbook
+from procfleet_local.output import Printer
+from procfleet_local.runtime import Address
+from procfleet_local.supervisor import Supervisor
+from procfleet_local.watchdog import Watchdog
+
+# SIGHUP (the terminal closed) stops as gracefully as SIGTERM and reports the same status.
+SIGNAL_CODES = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED,
+                signal.SIGHUP: ExitCode.TERMINATED}
+
+
+def run(formation: Formation, counts: Mapping[str, int], session: Session, where: Address) -> ExitCode:
+    """Supervise the formation until Ctrl-C, SIGTERM or `procfleet down`; returns the exit status."""
+    lock = runtime.claim(where)  # refuses a second supervisor for the app before anything starts
+    try:
+        return asyncio.run(_supervise(formation, counts, session, where))
+    finally:
+        runtime.release(where, lock)
+
+
+class Stopper:
+    """Turns the first stop request into a graceful shutdown and a second signal into SIGKILL."""
+
+    def __init__(self, supervisor: Supervisor, printer: Printer) -> None:
+        self._supervisor = supervisor
+        self._printer = printer
+        self._task: asyncio.Task[None] | None = None
+        self.code = ExitCode.OK
+        self.finished: asyncio.Future[ExitCode] = asyncio.get_running_loop().create_future()
+
+    def begin(self, code: ExitCode) -> asyncio.Task[None]:
+        """Start stopping everything gracefully, once; the first reason's exit status wins."""
+        if self._task is None:
+            self.code = code
+            self._task = asyncio.get_running_loop().create_task(self._shutdown())
+        return self._task
+
+    async def stop(self, code: ExitCode) -> None:
+        """Stop everything gracefully and wait until it is done (`procfleet down`)."""
+        await asyncio.shield(self.begin(code))  # a caller hanging up must not cancel the shutdown
+
+    def on_signal(self, sig: signal.Signals) -> None:
+        """SIGINT, SIGTERM or SIGHUP arrived."""
+        if self._task is not None:
+            self._printer.system(f"{sig.name} again: killing every process now")
+            self._supervisor.kill()
+            return
+        self._printer.system(f"{sig.name} received: stopping every process (send it again to kill them now)")
+        self.begin(SIGNAL_CODES[sig])
+
+    async def _shutdown(self) -> None:
+        await self._supervisor.shutdown()
+        self._printer.system("every process has stopped")
+        self.finished.set_result(self.code)
+
+
+async def _supervise(formation: Formation, counts: Mapping[str, int], session: Session,
+                     where: Address) -> ExitCode:
+    loop = asyncio.get_running_loop()
+    logbook = Logbook()
+    printer = Printer(session.out, session.color, logbook, loop.call_soon)
+    # Whatever happens below, closing the watchdog SIGKILLs every group still registered with it.
+    watchdog = Watchdog()
+    handled: list[signal.Signals] = []
+    try:
+        supervisor = Supervisor(formation, counts, session.environ, runtime.formation_folder(formation, session.cwd),
+                                printer, watchdog)
+        stopper = Stopper(supervisor, printer)
+        server = ControlServer(supervisor, logbook, stopper.stop)
+        await server.open(where.socket)
+        for sig in SIGNAL_CODES:
+            with contextlib.suppress(ValueError, RuntimeError):  # not the main thread: no signals
+                loop.add_signal_handler(sig, stopper.on_signal, sig)
+                handled.append(sig)
+        printer.system(f"supervising {formation.app.name} (pid {os.getpid()}, control socket {where.socket})")
+        supervisor.start()
+        code = await stopper.finished
+        await server.close()
+        return code
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+        printer.flush()
+        watchdog.close()
