@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import nox
 
 nox.options.sessions = ["lint", "types", "tests"]
 nox.options.error_on_missing_interpreters = True
 
 # The core and every built-in backend, installed the way a user installs them.
-PACKAGES = ["-e", ".", "-e", "backends/local"]
-TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3", "honcho>=2"]
+PACKAGES = ["-e", ".", "-e", "backends/local", "-e", "backends/nomad"]
+TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3", "honcho>=2", "python-hcl2>=8"]
 SOURCES = ["src", "backends", "tests", "examples", "bench", "noxfile.py"]
 
 
@@ -17,7 +19,17 @@ SOURCES = ["src", "backends", "tests", "examples", "bench", "noxfile.py"]
 def tests(session: nox.Session) -> None:
     """The whole suite; in CI (PROCFLEET_CI=1) a test whose engine is missing fails instead of skipping."""
     session.install(*PACKAGES, *TEST_DEPS)
-    session.run("pytest", *session.posargs)
+    # An exported NOMAD_ADDR must never point the default run at a real cluster: the simulator is the default.
+    session.run("pytest", *session.posargs, env={"NOMAD_ADDR": ""})
+
+
+@nox.session(python="3.11")
+def nomad_real(session: nox.Session) -> None:
+    """The Nomad integration tests against the real agent at $NOMAD_ADDR (raw_exec enabled, e.g. `nomad agent -dev`)."""
+    if not os.environ.get("NOMAD_ADDR"):
+        session.error("set NOMAD_ADDR to a Nomad agent's HTTP address")
+    session.install(*PACKAGES, *TEST_DEPS)
+    session.run("pytest", "tests/integration/nomad", *session.posargs)
 
 
 @nox.session(python="3.11")
@@ -30,5 +42,5 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def types(session: nox.Session) -> None:
     """mypy --strict over the packages and the tests."""
-    session.install(*PACKAGES, "mypy>=1.10", "pytest>=8", "nox")
-    session.run("mypy", "--strict", "src", "backends/local/src", "tests", "noxfile.py")
+    session.install(*PACKAGES, "mypy>=1.10", "pytest>=8", "nox", "python-hcl2>=8", "types-requests")
+    session.run("mypy", "--strict", "src", "backends/local/src", "backends/nomad/src", "tests", "noxfile.py")

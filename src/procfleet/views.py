@@ -101,11 +101,13 @@ def show_status(output: Output, status: Status) -> None:
         output.data(status_json(status))
         return
     types = _table(title=f"{status.app} on {status.backend}", title_justify="left")
-    for column in ("type", "desired", "running", "healthy"):
+    placed = any(item.placed is not None for item in status.types)  # platforms that place before running
+    for column in ("type", "desired", *(["placed"] if placed else []), "running", "healthy"):
         types.add_column(column)
     for item in status.types:
         healthy = "-" if item.healthy is None else str(item.healthy)
-        types.add_row(item.name, str(item.desired), str(item.running), healthy)
+        placed_cell = [str(item.placed if item.placed is not None else "-")] if placed else []
+        types.add_row(item.name, str(item.desired), *placed_cell, str(item.running), healthy)
     output.table(types)
     if not status.instances:
         return

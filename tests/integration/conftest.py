@@ -39,9 +39,10 @@ def _works(*command: str) -> str | None:
 @pytest.fixture(scope="session")
 def docker_engine() -> None:
     """A running Docker engine with the Compose v2 plugin and the locally built test images."""
-    for command, what in ((("docker", "info"), "no Docker engine answers"),
-                          (("docker", "compose", "version"), "the Docker Compose v2 plugin is missing"),
-                          (("docker", "image", "inspect", BUSYBOX_IMAGE), f"the test image {BUSYBOX_IMAGE} is missing")):
+    checks = ((("docker", "info"), "no Docker engine answers"),
+              (("docker", "compose", "version"), "the Docker Compose v2 plugin is missing"),
+              (("docker", "image", "inspect", BUSYBOX_IMAGE), f"the test image {BUSYBOX_IMAGE} is missing"))
+    for command, what in checks:
         problem = _works(*command)
         if problem is not None:
             engine_missing(f"{what}: {problem.splitlines()[0] if problem else ''}")

@@ -1,0 +1,237 @@
+"""The Nomad backend's entry point: the Backend protocol over one Nomad job per app (DESIGN §4).
+
+Rendering is pure and never imports python-nomad; everything that talks to Nomad imports client.py when it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from procfleet.backend import FEATURES, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
+from procfleet.errors import NotConverged, NotRunning, PlatformError, UsageError
+from procfleet.model import Formation
+from procfleet.plan import Plan
+from procfleet.validation import Where
+from procfleet_nomad import options as nomad_options
+from procfleet_nomad.connection import Connection, from_environment
+from procfleet_nomad.hcl import write_job
+from procfleet_nomad.status import build_status, groups, live_types, owner
+from procfleet_nomad.translate import META_SPEC, job_id, register_request, translate
+
+if TYPE_CHECKING:
+    from procfleet_nomad.client import NomadClient
+
+Json = dict[str, Any]
+
+
+class NomadBackend:
+    """Runs the formation as one Nomad job: a task group per process type, counts in TaskGroup.Count."""
+
+    name: ClassVar[str] = "nomad"
+    features: ClassVar[frozenset[str]] = frozenset(FEATURES)
+    formats: ClassVar[tuple[str, ...]] = ("json", "hcl")
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._client: NomadClient | None = None
+        self._jobs: dict[str, Json | None] = {}  # each job as live() read it: deploy enforces that JobModifyIndex
+
+    def validate_options(self, options: Mapping[str, Any], where: Where) -> Mapping[str, Any]:
+        """Check `[backends.nomad]`."""
+        return nomad_options.validate(options, where)
+
+    # -- pure ---------------------------------------------------------------------------------------
+
+    def render(self, formation: Formation, fmt: str) -> list[RenderedFile]:
+        """The job as the JSON body of POST /v1/jobs, or as an HCL2 job file for `nomad job run`."""
+        translation = translate(formation)
+        self._warn(translation.warnings)
+        name = job_id(formation)
+        if fmt == "hcl":
+            return [RenderedFile(f"{name}.nomad.hcl", write_job(translation.job))]
+        return [RenderedFile(f"{name}.nomad.json", json.dumps({"Job": translation.job}, indent=2) + "\n")]
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def live(self, formation: Formation) -> dict[str, LiveType]:
+        """Each group's count and fingerprint, from the job as it is registered now."""
+        job = self._read(formation)
+        if job is None:
+            return {}
+        expected = {group["Name"]: group["Meta"][META_SPEC] for group in translate(formation).job["TaskGroups"]}
+        return live_types(job, expected)
+
+    def status(self, formation: Formation) -> Status:
+        """Desired/placed/running/healthy per group from the scale status, and one row per allocation."""
+        job = self._deployed(formation)
+        client = self._nomad(formation)
+        scale = client.scale_status(job_id(formation))
+        allocs = client.allocations(job_id(formation)).body or []
+        return build_status(formation.app.name, job, allocs, formation.processes, scale)
+
+    def logs(self, formation: Formation, types: Sequence[str], follow: bool, tail: int | None) -> None:
+        """Each allocation's stdout and stderr through the client fs API."""
+        from procfleet_nomad.logs import show_logs
+
+        self._deployed(formation)
+        client = self._nomad(formation)
+        allocs = client.allocations(job_id(formation)).body or []
+        show_logs(client, allocs, types, follow, tail, self.session.out, self.session.err)
+
+    # -- changing -----------------------------------------------------------------------------------
+
+    def apply(self, formation: Formation, plan: Plan, wait: WaitOptions) -> Outcome:
+        """Register the job (check-and-set against the version read), then wait for its deployment."""
+        from procfleet_nomad.rollout import Rollout, wait_for_rollout
+
+        identifier = job_id(formation)
+        previous = self._jobs[identifier] if identifier in self._jobs else self._read(formation)
+        translation = translate(formation, plan.counts)
+        self._warn(translation.warnings)
+        running = [c for c in plan.changes if c.current is not None and c.action != "remove"]
+        # PreserveCounts whenever every running type keeps its live count (always so with --keep-counts); the
+        # counts sent are those live counts too, so that Nomad sees an unchanged spec as unchanged (§1.9).
+        preserve = bool(running) and all(c.reason == "kept" for c in running)
+        modify_index = int(previous["JobModifyIndex"]) if previous is not None else 0
+        client = self._nomad(formation)
+        reply = client.register(register_request(translation.job, job_modify_index=modify_index,
+                                                 preserve_counts=preserve))
+        self._jobs.pop(identifier, None)
+        where = client.connection.described
+        if not wait.wait:
+            evaluation = str(reply.get("EvalID") or "")[:8] or "none"
+            return Outcome(message=f"submitted job {identifier} to {where} (evaluation {evaluation}); not waiting")
+        job = client.read_job(identifier)
+        if job is None:
+            raise PlatformError(f"job {identifier} vanished from {where} right after it was registered")
+        unchanged = previous is not None and not previous.get("Stop") and job.get("Version") == previous.get("Version")
+        status = wait_for_rollout(client, Rollout(formation.app.name, job, plan.counts, list(formation.processes)),
+                                  wait)
+        if unchanged:
+            return Outcome(status=status, message=f"no changes: Nomad kept job {identifier} at version "
+                                                  f"{job.get('Version')}")
+        return Outcome(status=status, message=f"job {identifier} version {job.get('Version')} runs on {where}")
+
+    def scale(self, formation: Formation, targets: Mapping[str, int], wait: WaitOptions) -> Status:
+        """POST /v1/job/:id/scale once per group whose count changes, waiting out an active deployment."""
+        from procfleet_nomad.rollout import Rollout, wait_for_rollout
+
+        identifier = job_id(formation)
+        job = self._jobs.get(identifier) or self._deployed(formation)
+        by_name = groups(job)
+        for name, count in targets.items():
+            if count < 0:
+                raise UsageError(f"{name}: a count cannot be negative (got {count})")
+            if name not in by_name:
+                raise UsageError(f'"{name}" is not a task group of Nomad job {identifier} (it has: '
+                                 f"{', '.join(by_name) or 'none'}): deploy the formation first")
+        changed = {name: count for name, count in targets.items() if by_name[name].get("Count") != count}
+        client = self._nomad(formation)
+        index = int(job["JobModifyIndex"])
+        deadline = time.monotonic() + wait.timeout
+        for name, count in changed.items():
+            reply = self._scale_group(client, identifier, name, count, index, deadline, wait)
+            index = int(reply.get("JobModifyIndex") or index)
+        self._jobs.pop(identifier, None)
+        if wait.wait:
+            current = client.read_job(identifier)
+            if current is None:
+                raise PlatformError(f"job {identifier} vanished from {client.connection.described} while scaling")
+            return wait_for_rollout(client, Rollout(formation.app.name, current, targets, list(formation.processes)),
+                                    wait)
+        return self._scale_summary(formation, client, job)
+
+    def _scale_group(self, client: NomadClient, identifier: str, name: str, count: int, index: int,
+                     deadline: float, wait: WaitOptions) -> Json:
+        """One scale request; while a deployment is active Nomad refuses (400), so wait for it within --timeout."""
+        from procfleet_nomad.client import ScalingBlocked
+        from procfleet_nomad.rollout import POLL, wait_for_no_active_deployment
+
+        told = False
+        while True:
+            try:
+                return client.scale(identifier, name, count, job_modify_index=index,
+                                    message=f"procfleet scale {name}={count}")
+            except ScalingBlocked as exc:
+                if time.monotonic() >= deadline:
+                    raise NotConverged(f"Nomad still refused to scale {name} of job {identifier} after "
+                                       f"{wait.timeout:g}s: a deployment is active") from exc
+                if not told and wait.progress is not None:
+                    self._say(f"a deployment of job {identifier} is active and Nomad refuses to scale during one: "
+                              f"waiting for it to end (up to --timeout {wait.timeout:g}s)")
+                told = True
+                started = time.monotonic()
+                wait_for_no_active_deployment(client, identifier, deadline, wait.timeout)
+                if time.monotonic() - started < 0.05:
+                    # Nomad said blocked but its deployment already reads inactive: give it a moment.
+                    time.sleep(min(POLL / 4, max(deadline - time.monotonic(), 0.0)))
+
+    def _scale_summary(self, formation: Formation, client: NomadClient, job: Json) -> Status:
+        """Per group counts from one GET /v1/job/:id/scale, for a scale that does not wait."""
+        scale = client.scale_status(job_id(formation))
+        return build_status(formation.app.name, job, [], formation.processes, scale)
+
+    def run(self, formation: Formation, argv: Sequence[str], process: str | None) -> int:
+        """Nomad has no one-off run for a service job; say what to use instead."""
+        raise UsageError("the nomad backend does not run one-off commands: use `nomad alloc exec` in a running "
+                         "allocation, or `procfleet run --backend local`")
+
+    def down(self, formation: Formation, purge: bool) -> None:
+        """Deregister the job (stop its allocations); --purge also removes it from Nomad's history at once."""
+        job = self._read(formation)
+        client = self._nomad(formation)
+        identifier = job_id(formation)
+        if job is None:
+            self._say(f"no job {identifier} at {client.connection.described}: nothing to stop")
+            return
+        if job.get("Stop") and not purge:
+            self._say(f"job {identifier} is already stopped (--purge removes it)")
+            return
+        client.deregister(identifier, purge)
+        self._jobs.pop(identifier, None)
+
+    # -- plumbing -----------------------------------------------------------------------------------
+
+    def connection(self, formation: Formation) -> Connection:
+        """Where this formation's job lives, from the session's environment and [backends.nomad]."""
+        return from_environment(self.session.environ, nomad_options.settings(formation))
+
+    def _nomad(self, formation: Formation) -> NomadClient:
+        if self._client is None:
+            from procfleet_nomad.client import NomadClient
+
+            self._client = NomadClient(self.connection(formation))
+        return self._client
+
+    def _read(self, formation: Formation) -> Json | None:
+        """The app's job, or None; a job of that name that procfleet did not make is never touched."""
+        client = self._nomad(formation)
+        identifier = job_id(formation)
+        job = client.read_job(identifier)
+        if job is not None and owner(job) != formation.app.name:
+            raise PlatformError(f"a Nomad job {identifier} exists at {client.connection.described} but procfleet did "
+                                f'not create it (its meta has no procfleet.app = "{formation.app.name}"): procfleet '
+                                "only touches what it owns; rename the app or remove that job")
+        self._jobs[identifier] = job
+        return job
+
+    def _deployed(self, formation: Formation) -> Json:
+        """The app's running job, or NotRunning."""
+        job = self._read(formation)
+        if job is None or job.get("Stop"):
+            where = self._nomad(formation).connection.described
+            state = "is stopped" if job is not None else "does not exist"
+            raise NotRunning(f"{formation.app.name} is not running on Nomad: job {job_id(formation)} {state} at "
+                             f"{where}; start it with `procfleet deploy --backend nomad`")
+        return job
+
+    def _warn(self, warnings: Sequence[str]) -> None:
+        for warning in warnings:
+            self.session.err.write(f"warning: {warning}\n")
+
+    def _say(self, message: str) -> None:
+        self.session.err.write(message + "\n")
+        self.session.err.flush()

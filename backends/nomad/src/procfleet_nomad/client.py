@@ -1,0 +1,262 @@
+"""The edge where procfleet talks to Nomad: python-nomad's requesters, with IDs escaped and errors translated.
+
+Every call goes through python-nomad's `Requester.request` (the helper behind all its methods: base URL, namespace
+and region query parameters, token header, TLS settings, exception classes) rather than its per-endpoint methods,
+because those (reference §5.2) do not escape job IDs, lack the scale endpoint and blocking queries, and return
+`.json()` of 3xx answers, which python-nomad counts as success. Only this module imports python-nomad.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from nomad.api import Job, Jobs
+from nomad.api.client import stream_logs
+from nomad.api.exceptions import (
+    BaseNomadException,
+    TimeoutNomadException,
+    URLNotAuthorizedNomadException,
+    URLNotFoundNomadException,
+)
+from urllib3.exceptions import InsecureRequestWarning
+
+from procfleet import __version__
+from procfleet.errors import PlatformError
+from procfleet_nomad.connection import Connection
+
+Json = dict[str, Any]
+
+REQUEST_TIMEOUT = 15  # seconds for an ordinary request; blocking queries get their wait on top
+SCALING_BLOCKED = "job scaling blocked due to active deployment"  # reference §3.2
+INDEX_CONFLICT = "Enforcing job modify index"  # the prefix the Nomad CLI matches too (reference §1.8)
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
+_SSL_REASON = re.compile(r"\[SSL: [A-Z0-9_]+\] ([^'\"]+?)(?: \(_ssl\.c:\d+\))?['\"]")
+_DISCONNECTED = re.compile(r"RemoteDisconnected\('([^']+)'")
+_OS_REASON = re.compile(r"Error\(\d+, '([^'(]+?)(?: \(_ssl\.c:\d+\))?'\)")  # e.g. ConnectionResetError(104, '…')
+
+
+class NotFound(PlatformError):
+    """Nomad answered 404."""
+
+
+class ScalingBlocked(PlatformError):
+    """Nomad refuses to scale while the job's latest deployment is active (reference §3.2)."""
+
+
+class IndexConflict(PlatformError):
+    """The job changed since procfleet read it: an EnforceIndex or scale check-and-set failed."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A JSON answer and its X-Nomad-Index, which blocking queries wait beyond."""
+
+    body: Any
+    index: int
+
+
+class NomadClient:
+    """The Nomad HTTP API calls procfleet makes, for one app's job, with errors as PlatformError."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        session = requests.Session()
+        # Set on the session: python-nomad's own user_agent argument breaks requests that carry no token.
+        session.headers["User-Agent"] = f"procfleet/{__version__}"
+        if connection.http_auth is not None:
+            session.auth = connection.http_auth
+        settings: dict[str, Any] = {
+            "address": connection.address,
+            "namespace": connection.namespace,
+            "region": connection.region,
+            "token": connection.token,
+            "timeout": REQUEST_TIMEOUT,
+            "verify": connection.verify,
+            "cert": connection.client_cert or (),
+            "session": session,
+        }
+        # The endpoint classes directly, not nomad.Nomad(): that one reads NOMAD_* from os.environ, while
+        # procfleet reads the environment it was handed (connection.py) and passes every value explicitly.
+        self._job = Job(**settings)
+        self._jobs = Jobs(**settings)
+        self._logs = stream_logs(**settings)
+
+    # -- jobs ---------------------------------------------------------------------------------------
+
+    def read_job(self, job_id: str) -> Json | None:
+        """GET /v1/job/:id, or None when there is no such job."""
+        try:
+            body: Json = self._json(self._job, _id(job_id), method="get", what=f"reading job {job_id}").body
+        except NotFound:
+            return None
+        return body
+
+    def register(self, request: Json) -> Json:
+        """POST /v1/jobs with a JobRegisterRequest body."""
+        job_id = request["Job"]["ID"]
+        body: Json = self._json(self._jobs, method="post", body=request, what=f"registering job {job_id}").body
+        return body
+
+    def deregister(self, job_id: str, purge: bool) -> Json:
+        """DELETE /v1/job/:id, purging it at once when asked."""
+        params = {"purge": "true"} if purge else None
+        body: Json = self._json(self._job, _id(job_id), method="delete", params=params,
+                                what=f"stopping job {job_id}").body
+        return body
+
+    def scale(self, job_id: str, group: str, count: int, *, job_modify_index: int, message: str) -> Json:
+        """POST /v1/job/:id/scale for one group; JobModifyIndex makes it a check-and-set (reference §3.1)."""
+        request = {"Count": count, "Target": {"Job": job_id, "Group": group}, "Message": message,
+                   "JobModifyIndex": job_modify_index}
+        body: Json = self._json(self._job, _id(job_id), "scale", method="post", body=request,
+                                what=f"scaling {group} of job {job_id} to {count}").body
+        return body
+
+    def scale_status(self, job_id: str) -> Json | None:
+        """GET /v1/job/:id/scale: desired, placed, running and healthy per group."""
+        try:
+            body: Json = self._json(self._job, _id(job_id), "scale", method="get",
+                                    what=f"reading the scale status of job {job_id}").body
+        except NotFound:
+            return None
+        return body
+
+    def allocations(self, job_id: str, *, index: int = 0, wait: float = 0.0) -> Answer:
+        """GET /v1/job/:id/allocations, blocking until the allocations change past index (at most wait seconds)."""
+        return self._json(self._job, _id(job_id), "allocations", method="get", params=_blocking(index, wait),
+                          timeout=REQUEST_TIMEOUT + wait, what=f"reading the allocations of job {job_id}")
+
+    def deployment(self, job_id: str, *, index: int = 0, wait: float = 0.0) -> Answer:
+        """GET /v1/job/:id/deployment: the latest deployment or None, blocking like allocations()."""
+        return self._json(self._job, _id(job_id), "deployment", method="get", params=_blocking(index, wait),
+                          timeout=REQUEST_TIMEOUT + wait, what=f"reading the deployment of job {job_id}")
+
+    # -- logs ---------------------------------------------------------------------------------------
+
+    def read_log(self, alloc_id: str, task: str, stream: str, *, tail_bytes: int | None) -> str:
+        """A task's stdout or stderr as plain text: all of it, or the last tail_bytes bytes."""
+        params = {"task": task, "type": stream, "plain": "true", "follow": "false",
+                  "origin": "start" if tail_bytes is None else "end", "offset": str(tail_bytes or 0)}
+        response = self._send(self._logs, _id(alloc_id), method="get", params=params,
+                              what=f"reading the {stream} of allocation {alloc_id[:8]}")
+        return response.content.decode(errors="replace")
+
+    def follow_log(self, alloc_id: str, task: str, stream: str, *, from_start: bool) -> Iterator[str]:
+        """A task's stdout or stderr line by line as it grows: all of it first, or only what comes next."""
+        params = {"task": task, "type": stream, "plain": "true", "follow": "true",
+                  "origin": "start" if from_start else "end", "offset": "0"}
+        response = self._send(self._logs, _id(alloc_id), method="get", params=params, stream=True, timeout=None,
+                              what=f"following the {stream} of allocation {alloc_id[:8]}")
+        with response:
+            for line in response.iter_lines(decode_unicode=False):
+                yield line.decode(errors="replace")
+
+    # -- plumbing -----------------------------------------------------------------------------------
+
+    def _json(self, requester: Any, *parts: str, method: str, what: str, params: dict[str, str] | None = None,
+              body: Json | None = None, timeout: float | None = REQUEST_TIMEOUT) -> Answer:
+        """Send and parse a JSON answer with its index."""
+        response = self._send(requester, *parts, method=method, params=params, body=body, timeout=timeout,
+                              what=what)
+        try:
+            parsed = response.json()
+        except ValueError as exc:
+            raise PlatformError(f"Nomad answered {what} with something that is not JSON "
+                                f"({response.status_code}): {response.text[:200]!r}") from exc
+        return Answer(parsed, int(response.headers.get("X-Nomad-Index", "0") or 0))
+
+    def _send(self, requester: Any, *parts: str, method: str, what: str, params: dict[str, str] | None = None,
+              body: Json | None = None, stream: bool = False,
+              timeout: float | None = REQUEST_TIMEOUT) -> requests.Response:
+        """One request through python-nomad, its exceptions turned into PlatformError with Nomad's own words."""
+        try:
+            with warnings.catch_warnings():
+                if self.connection.verify is False:
+                    # NOMAD_SKIP_VERIFY was asked for; the Nomad CLI honours it silently, while urllib3 would
+                    # warn on every request and bury the output.
+                    warnings.simplefilter("ignore", InsecureRequestWarning)
+                response: requests.Response = requester.request(*parts, method=method, params=dict(params or {}),
+                                                                 json=body, stream=stream, timeout=timeout)
+        except URLNotFoundNomadException as exc:
+            raise NotFound(self._refusal_text(what, exc.nomad_resp)) from exc
+        except URLNotAuthorizedNomadException as exc:
+            raise PlatformError(self._denied(what, exc.nomad_resp)) from exc
+        except BaseNomadException as exc:
+            if isinstance(exc.nomad_resp, requests.Response):
+                raise self._refused(what, exc.nomad_resp) from exc
+            raise PlatformError(self._unreachable(exc.nomad_resp)) from exc
+        except TimeoutNomadException as exc:  # not a BaseNomadException (reference §5.2)
+            raise PlatformError(self._unreachable(exc)) from exc
+        if response.status_code >= 300:  # python-nomad lets 3xx through as "ok"; Nomad itself never redirects
+            location = response.headers.get("Location", "")
+            raise PlatformError(f"Nomad at {self.connection.address} answered {what} with a redirect "
+                                f"({response.status_code} {location}): check NOMAD_ADDR")
+        return response
+
+    def _refusal_text(self, what: str, response: requests.Response) -> str:
+        return f"Nomad refused {what} ({response.status_code}): {nomad_message(response.text)}"
+
+    def _refused(self, what: str, response: requests.Response) -> PlatformError:
+        """The error for a 400/500/… answer, recognising the two refusals procfleet reacts to."""
+        text = nomad_message(response.text)
+        if INDEX_CONFLICT in text:
+            return IndexConflict(f"the job changed on Nomad since procfleet read it, so {what} was refused and "
+                                 f"nothing was overwritten ({text}): run the command again")
+        if SCALING_BLOCKED in text:
+            return ScalingBlocked(f"Nomad refused {what}: {text}")
+        return PlatformError(self._refusal_text(what, response))
+
+    def _denied(self, what: str, response: requests.Response) -> str:
+        """A 403, with what to check about NOMAD_TOKEN."""
+        text = nomad_message(response.text)
+        if self.connection.token is None:
+            hint = "NOMAD_TOKEN is not set and this cluster has ACLs enabled"
+        elif "token not found" in text.lower():
+            hint = "NOMAD_TOKEN is not a token this cluster knows"
+        else:
+            hint = f"the token in NOMAD_TOKEN is not allowed to do this in namespace {self.connection.namespace}"
+        return f"Nomad denied {what} (403 {text}): {hint}"
+
+    def _unreachable(self, error: object) -> str:
+        """A connection failure, with the reason the OS or TLS gave and what to check."""
+        text, where = str(error), f"cannot reach Nomad at {self.connection.address}"
+        if isinstance(error, requests.exceptions.SSLError):
+            found = _SSL_REASON.search(text) or _OS_REASON.search(text)
+            reason = found.group(1).strip() if found else "handshake failed"
+            if "wrong version number" in reason:
+                hint = "the agent does not speak TLS there: use http:// in NOMAD_ADDR"
+            elif ("alert" in reason or "EOF" in reason) and self.connection.client_cert is None:
+                hint = ("the agent ended the handshake; if it requires client certificates, set NOMAD_CLIENT_CERT "
+                        "and NOMAD_CLIENT_KEY")
+            elif "alert" in reason or "EOF" in reason:
+                hint = "the agent refused the client certificate in NOMAD_CLIENT_CERT"
+            else:
+                hint = "set NOMAD_CACERT or NOMAD_CAPATH to the agent's CA (or NOMAD_SKIP_VERIFY=true)"
+            return f"{where}: TLS failed ({reason}): {hint}"
+        if isinstance(error, requests.Timeout | TimeoutNomadException):
+            return f"{where}: no answer within {REQUEST_TIMEOUT}s (is NOMAD_ADDR the agent's HTTP address?)"
+        found = _ERRNO.search(text) or _DISCONNECTED.search(text) or _OS_REASON.search(text)
+        reason = found.group(1).strip() if found else type(error).__name__
+        return f"{where}: {reason} (is the agent running, and NOMAD_ADDR its HTTP address with the right scheme?)"
+
+def nomad_message(text: str) -> str:
+    """Nomad's text/plain error, its multierror layout kept readable on one screen."""
+    return text.strip().replace("\n\t", "\n  ")
+
+
+def _id(job_or_alloc_id: str) -> str:
+    """A path segment: python-nomad pastes IDs into the URL as they are (reference §5.2)."""
+    return quote(job_or_alloc_id, safe="")
+
+
+def _blocking(index: int, wait: float) -> dict[str, str]:
+    """The query of a blocking read (reference §4 'Also useful'): wake when the index moves past index."""
+    if index <= 0 or wait <= 0:
+        return {}
+    return {"index": str(index), "wait": f"{max(1, round(wait * 1000))}ms"}

@@ -1,0 +1,119 @@
+"""Waiting on Nomad: for a job version's deployment and allocations, or for an active deployment to end."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from procfleet.backend import Status, WaitOptions
+from procfleet.errors import NotConverged
+from procfleet_nomad.client import NomadClient
+from procfleet_nomad.status import build_status, failures, is_live
+
+Json = dict[str, Any]
+
+# Deployment statuses in which Nomad counts a deployment as active and refuses to scale (reference §3.2).
+ACTIVE = frozenset({"running", "paused", "pending", "blocked", "unblocking", "initializing"})
+POLL = 1.0  # the longest a blocking query waits, so progress and deployment state refresh at least this often
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """A job version to wait for: the job as registered and the counts its groups must reach."""
+
+    app: str
+    job: Json
+    counts: Mapping[str, int]
+    order: Sequence[str] = ()
+
+    @property
+    def job_id(self) -> str:
+        """The job's ID."""
+        return str(self.job["ID"])
+
+    @property
+    def version(self) -> int:
+        """The job version whose allocations count."""
+        return int(self.job.get("Version") or 0)
+
+
+def wait_for_rollout(client: NomadClient, rollout: Rollout, wait: WaitOptions,
+                     clock: Callable[[], float] = time.monotonic) -> Status:
+    """Block until the version runs its counts (healthy where checked) and its deployment, if any, succeeded."""
+    deadline = clock() + wait.timeout
+    index = 0
+    while True:
+        answer = client.allocations(rollout.job_id, index=index, wait=min(POLL, max(deadline - clock(), 0.0)))
+        index = max(answer.index, index)
+        allocs: list[Json] = answer.body or []
+        deployment = client.deployment(rollout.job_id).body
+        status = build_status(rollout.app, rollout.job, allocs, rollout.order)
+        if wait.progress is not None:
+            wait.progress(status)
+        outcome = _deployment_outcome(rollout, deployment, allocs)
+        if outcome == "done" and _settled(rollout, status, allocs):
+            return status
+        if clock() >= deadline:
+            raise NotConverged(_timeout_message(rollout, wait.timeout, status, deployment, allocs))
+
+
+def _deployment_outcome(rollout: Rollout, deployment: Json | None, allocs: Sequence[Json]) -> str:
+    """"done" when the version has no deployment or a successful one, "waiting" while it runs; raises on failure."""
+    if deployment is None or int(deployment.get("JobVersion") or 0) < rollout.version:
+        return "done"  # no deployment for this version: a count-only change to zero, or an unchanged job
+    version = int(deployment.get("JobVersion") or 0)
+    if version > rollout.version:
+        raise NotConverged(f"job {rollout.job_id} was changed again on Nomad while procfleet waited (version "
+                           f"{version} replaced {rollout.version}): check `procfleet ps` and plan again")
+    state = deployment.get("Status")
+    if state in ACTIVE:
+        return "waiting"
+    if state == "successful":
+        return "done"
+    lines = failures(allocs, rollout.version)
+    raise NotConverged(f"the deployment of job {rollout.job_id} version {rollout.version} {state}: "
+                       f"{deployment.get('StatusDescription') or 'no description'}"
+                       + "".join(f"\n  {line}" for line in lines))
+
+
+def _settled(rollout: Rollout, status: Status, allocs: Iterable[Json]) -> bool:
+    """Counts reached, health where checked, and every live allocation on the version waited for."""
+    needs_health = {t.name: t.healthy is not None for t in status.types}
+    if not status.converged(rollout.counts, needs_health):
+        return False
+    placed = {t.name: t.placed for t in status.types}
+    if any(placed.get(name, 0) != count for name, count in rollout.counts.items()):
+        return False  # instances of the old version still stopping
+    return all(int(a.get("JobVersion") or 0) >= rollout.version for a in allocs if is_live(a))
+
+
+def _timeout_message(rollout: Rollout, timeout: float, status: Status, deployment: Json | None,
+                     allocs: Sequence[Json]) -> str:
+    counts = ", ".join(
+        f"{t.name} {t.running}/{rollout.counts.get(t.name, t.desired)} running"
+        + (f" ({t.healthy} healthy)" if t.healthy is not None else "")
+        for t in status.types if t.name in rollout.counts)
+    message = f"timed out after {timeout:g}s waiting for job {rollout.job_id} version {rollout.version}: {counts}"
+    if deployment is not None and int(deployment.get("JobVersion") or 0) == rollout.version:
+        message += f"; deployment {str(deployment.get('ID', ''))[:8]} is {deployment.get('Status')}"
+    lines = failures(allocs, rollout.version)
+    return message + "".join(f"\n  {line}" for line in lines)
+
+
+def wait_for_no_active_deployment(client: NomadClient, job_id: str, deadline: float, timeout: float,
+                                  clock: Callable[[], float] = time.monotonic) -> None:
+    """Block until the job's latest deployment is no longer active, as Nomad requires before a scale."""
+    index = 0
+    while True:
+        answer = client.deployment(job_id, index=index, wait=min(POLL, max(deadline - clock(), 0.0)))
+        deployment: Json | None = answer.body
+        if deployment is None or deployment.get("Status") not in ACTIVE:
+            return
+        if clock() >= deadline:
+            raise NotConverged(f"job {job_id}'s deployment {str(deployment.get('ID', ''))[:8]} was still "
+                               f"{deployment.get('Status')} after {timeout:g}s, and Nomad refuses to scale while "
+                               "a deployment is active: wait for it (or fail it) and scale again")
+        index = max(answer.index, index)
+
