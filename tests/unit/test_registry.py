@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 PLATFORM_CLIENTS = ("python_on_whales", "nomad")
-FORMATION = '[app]\nname = "lazy"\n[processes.web]\ncommand = "serve"\nport = 80\n'
+FORMATION = '[app]\nname = "lazy"\nimage = "acme/lazy:1"\n[processes.web]\ncommand = "serve"\nport = 80\n'
 
 # Runs the CLI in a fresh interpreter and reports which modules it imported.
 PROBE = textwrap.dedent("""
@@ -42,7 +42,9 @@ def test_help_imports_no_backend(tmp_path: Path) -> None:
     assert report["modules"] == []
 
 
-@pytest.mark.parametrize("args", [["check"], ["backends"], ["render"], ["render", "--format", "procfile"]])
+@pytest.mark.parametrize("args", [["check"], ["backends"], ["render"], ["render", "--format", "procfile"],
+                                  ["render", "-b", "compose"], ["render", "-b", "nomad"],
+                                  ["render", "-b", "nomad", "--format", "hcl"], ["check", "-b", "compose"]])
 def test_commands_that_talk_to_no_platform_import_no_client(tmp_path: Path, args: list[str]) -> None:
     """Commands that touch no platform never import python-on-whales or python-nomad."""
     (tmp_path / "formation.toml").write_text(FORMATION)

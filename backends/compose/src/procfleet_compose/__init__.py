@@ -1,0 +1,1 @@
+"""procfleet's Compose backend: Docker Compose v2 through python-on-whales."""

@@ -1,0 +1,185 @@
+"""The compose backend's entry point: the Backend protocol on Docker Compose v2, one service per process type."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from procfleet.backend import FEATURES, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
+from procfleet.errors import PlatformError, UsageError
+from procfleet.model import Formation
+from procfleet.plan import Plan
+from procfleet.validation import Where
+from procfleet_compose import composefile, converge
+from procfleet_compose import options as compose_options
+from procfleet_compose.engine import Echo, Engine
+from procfleet_compose.status import Container, build_status, foreign, live_types
+from procfleet_compose.translate import FINGERPRINT_LABEL, compose_document, file_counts
+
+Snapshot = tuple[Status, list[Container]]
+
+
+class ComposeBackend:
+    """Runs the formation as a Docker Compose project named after the app."""
+
+    name: ClassVar[str] = "compose"
+    features: ClassVar[frozenset[str]] = frozenset(FEATURES)
+    formats: ClassVar[tuple[str, ...]] = ("compose",)
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._engines: dict[tuple[str, Path], Engine] = {}
+        self._owned: set[str] = set()  # projects whose containers were all found to be procfleet's, this invocation
+
+    def validate_options(self, options: Mapping[str, Any], where: Where) -> Mapping[str, Any]:
+        """Check `[backends.compose]`."""
+        return compose_options.validate(options, where)
+
+    def render(self, formation: Formation, fmt: str) -> list[RenderedFile]:
+        """compose.yaml with the file's counts (a type without one: 1), env files relative to the formation."""
+        document = compose_document(formation, file_counts(formation), compose_options.settings(formation))
+        return [RenderedFile("compose.yaml", composefile.to_yaml(document, formation))]
+
+    # -- where things are ------------------------------------------------------------------------------------
+
+    def project(self, formation: Formation) -> str:
+        """The Compose project: the app's name unless `[backends.compose] project` says otherwise."""
+        return compose_options.settings(formation).project_for(formation)
+
+    def compose_file(self, formation: Formation) -> Path:
+        """procfleet's own copy of what it applied, in `<formation folder>/.procfleet/compose/`."""
+        folder = (self.session.cwd / formation.source).resolve().parent
+        return composefile.stored_path(folder, self.project(formation))
+
+    def engine(self, formation: Formation) -> Engine:
+        """The project on the engine (python-on-whales is imported when it is first asked something)."""
+        key = (self.project(formation), self.compose_file(formation))
+        if key not in self._engines:
+            self._engines[key] = Engine(formation, key[0], key[1])
+        return self._engines[key]
+
+    def owned_containers(self, formation: Formation) -> list[Container]:
+        """The project's containers, refusing to go on if any of them is not procfleet's for this app."""
+        engine = self.engine(formation)
+        containers = engine.containers()
+        strangers = foreign(containers, formation.app.name)
+        if strangers:
+            names = ", ".join(c.name for c in strangers[:3])
+            raise PlatformError(f'the Compose project "{engine.project}" has containers procfleet did not create '
+                                f"for {formation.app.name} ({names}): procfleet only touches what it owns; set "
+                                "[backends.compose] project to another name")
+        self._owned.add(engine.project)
+        return containers
+
+    def stored(self, formation: Formation) -> dict[str, Any] | None:
+        """The compose document procfleet last applied, if its copy is there."""
+        return composefile.read(self.compose_file(formation))
+
+    def observe(self, formation: Formation) -> Snapshot:
+        """Status and containers, in one look at the engine."""
+        containers = self.owned_containers(formation)
+        desired = composefile.replicas(self.stored(formation))
+        return build_status(formation, formation.app.name, containers, desired), containers
+
+    def _wait(self, formation: Formation, targets: Mapping[str, int], wait: WaitOptions) -> Status:
+        engine = self.engine(formation)
+        if not wait.wait:
+            return self.observe(formation)[0]
+        return converge.wait_for(formation, targets, wait, lambda: self.observe(formation),
+                                 lambda container: engine.tail(container, converge.LOG_LINES))
+
+    def _echo(self, wait: WaitOptions) -> Echo | None:
+        if wait.progress is None:
+            return None
+        err = self.session.err
+
+        def echo(line: str) -> None:
+            err.write(line + "\n")
+            err.flush()
+
+        return echo
+
+    # -- the protocol ---------------------------------------------------------------------------------------
+
+    def live(self, formation: Formation) -> dict[str, LiveType]:
+        """Each type's container count and fingerprint; a type scaled to zero is live with count 0."""
+        live = live_types(self.owned_containers(formation))
+        if live:
+            document = self.stored(formation) or {}
+            for name, count in composefile.replicas(document).items():
+                if count == 0 and name not in live:
+                    labels = document["services"][name].get("labels") or {}
+                    live[name] = LiveType(name=name, count=0, fingerprint=labels.get(FINGERPRINT_LABEL))
+        return live
+
+    def apply(self, formation: Formation, plan: Plan, wait: WaitOptions) -> Outcome:
+        """Write the compose file for the plan's counts, `up -d --remove-orphans`, and wait for it."""
+        counts = plan.counts
+        document = compose_document(formation, counts, compose_options.settings(formation), cwd=self.session.cwd)
+        if self.project(formation) not in self._owned:  # live() checked it a moment ago when deploy planned
+            self.owned_containers(formation)  # nothing of someone else's may become an orphan to remove
+        composefile.write(self.compose_file(formation), composefile.to_yaml(document, formation))
+        self.engine(formation).up(remove_orphans=True, echo=self._echo(wait))
+        return Outcome(status=self._wait(formation, counts, wait))
+
+    def scale(self, formation: Formation, targets: Mapping[str, int], wait: WaitOptions) -> Status:
+        """`docker compose up -d --no-recreate --no-deps --scale T=N T`: containers that stay are untouched."""
+        fixed = compose_options.settings(formation).ports
+        for name, count in targets.items():
+            if name in fixed and count > 1:
+                raise UsageError(f"{name} has a fixed host port (backends.compose.ports.{name}), so it runs at most "
+                                 "one instance: remove that key and deploy to publish ephemeral ports")
+        document = self._document(formation)
+        unknown = [name for name in targets if name not in (document.get("services") or {})]
+        if unknown:
+            raise UsageError(f"{', '.join(unknown)}: not deployed on compose yet; run `procfleet deploy -b compose`")
+        document = composefile.with_replicas(document, targets)
+        composefile.write(self.compose_file(formation), composefile.to_yaml(document, formation))
+        self.engine(formation).up(services=list(targets), scales=targets, recreate=False, dependencies=False,
+                                  echo=self._echo(wait))
+        return self._wait(formation, targets, wait)
+
+    def status(self, formation: Formation) -> Status:
+        """Per type desired/running/healthy; per container name, state, health, ports, restarts, uptime."""
+        return self.observe(formation)[0]
+
+    def logs(self, formation: Formation, types: Sequence[str], follow: bool, tail: int | None) -> None:
+        """`docker compose logs [TYPE…] [-f] [--tail N]`."""
+        self._document(formation)
+        self.engine(formation).logs(types, follow, tail, self.session.out, self.session.err)
+
+    def run(self, formation: Formation, argv: Sequence[str], process: str | None) -> int:
+        """A one-off container of the type's service (the first type by default): image, env, network."""
+        service = process or next(iter(formation.processes))
+        self._document(formation)
+        tty = self.session.out.isatty() and _stdin_is_tty()
+        return self.engine(formation).run(service, shlex.join(argv), tty, self.session.out, self.session.err)
+
+    def down(self, formation: Formation, purge: bool) -> None:
+        """`docker compose down --remove-orphans` on procfleet's project, then procfleet's copy goes too."""
+        self.owned_containers(formation)  # refuses when the project holds anything that is not procfleet's
+        self._document(formation)
+        self.engine(formation).down()
+        path = self.compose_file(formation)
+        if path.exists() and composefile.is_ours(path):
+            path.unlink()
+
+    def _document(self, formation: Formation) -> dict[str, Any]:
+        """procfleet's copy of the compose file, re-created at the live counts if it is gone (deployed elsewhere).
+
+        Compose always gets a file procfleet wrote: without one it would read a compose.yaml in the working folder.
+        """
+        document = self.stored(formation)
+        if document is None:
+            live = {name: item.count for name, item in self.live(formation).items()}
+            counts = {name: live.get(name, 0) for name in formation.processes}
+            document = compose_document(formation, counts, compose_options.settings(formation), cwd=self.session.cwd)
+            composefile.write(self.compose_file(formation), composefile.to_yaml(document, formation))
+        return document
+
+
+def _stdin_is_tty() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()

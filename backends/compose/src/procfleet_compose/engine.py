@@ -1,0 +1,159 @@
+"""The edge: Docker Compose v2 and the Docker CLI through python-on-whales, every failure made a PlatformError.
+
+python_on_whales is imported here only, when a method first talks to Docker: rendering never loads it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO, cast
+
+from procfleet.errors import PlatformError
+from procfleet.model import Formation
+from procfleet_compose import failures
+from procfleet_compose.status import PROJECT_LABEL, Container, parse
+
+if TYPE_CHECKING:
+    from python_on_whales import DockerClient, DockerException
+
+Echo = Callable[[str], None]
+
+
+class Engine:
+    """One Compose project on the engine the docker CLI points at."""
+
+    def __init__(self, formation: Formation, project: str, compose_file: Path | None = None) -> None:
+        self.formation = formation
+        self.project = project
+        self.compose_file = compose_file
+        self._client: DockerClient | None = None
+
+    @property
+    def client(self) -> DockerClient:
+        """The python-on-whales client, created (and the library imported) on first use."""
+        if self._client is None:
+            from python_on_whales import DockerClient
+
+            files: list[str | Path] = [self.compose_file] if self.compose_file is not None else []
+            self._client = DockerClient(compose_files=files, compose_project_name=self.project)
+        return self._client
+
+    @contextmanager
+    def translated(self, action: str) -> Iterator[None]:
+        """Turn python-on-whales' errors into one actionable line, chained to the original."""
+        from python_on_whales import DockerException
+        from python_on_whales.client_config import ClientNotFoundError
+
+        try:
+            yield
+        except ClientNotFoundError as exc:
+            raise PlatformError(failures.docker_missing()) from exc
+        except DockerException as exc:
+            raise PlatformError(f"{action}: {self.explain(exc)}") from exc
+
+    def explain(self, exc: DockerException) -> str:
+        """What went wrong, checking the engine for the cases its output leaves open."""
+        stderr = f"{exc.stderr or ''}\n{exc.stdout or ''}"
+        kind = failures.classify(stderr)
+        if kind == "compose-missing" or (kind == "other" and "unknown flag" in stderr):
+            return failures.compose_missing() if not self.compose_installed() else failures.key_line(stderr)
+        if kind == "pull-failed":
+            missing = self.missing_images()
+            if missing:
+                return failures.images_missing(missing, failures.key_line(stderr))
+        return failures.explain(stderr, self.formation)
+
+    def compose_installed(self) -> bool:
+        """Whether `docker compose version` answers."""
+        from python_on_whales import DockerException
+
+        try:
+            self.client.compose.version()
+        except DockerException:
+            return False
+        return True
+
+    def missing_images(self) -> list[str]:
+        """The formation's images that are not on this machine."""
+        images = dict.fromkeys(i for p in self.formation.processes.values() if (i := self.formation.image_for(p)))
+        return [image for image in images if not self.client.image.exists(image)]
+
+    def containers(self) -> list[Container]:
+        """Every container of the project, procfleet's or not, one-offs included: two CLI calls."""
+        from python_on_whales import DockerException
+        from python_on_whales.utils import run
+
+        with self.translated("cannot list the project's containers"):
+            ids = [str(c) for c in self.client.container.list(all=True,
+                                                                filters=[("label", f"{PROJECT_LABEL}={self.project}")])]
+            if not ids:
+                return []
+            try:
+                output = run([*self.client.client_config.docker_cmd, "container", "inspect", *ids],
+                             return_stderr=False)
+            except DockerException as exc:  # a container went away between the two calls: keep the others
+                if "no such" not in (exc.stderr or "").lower():
+                    raise
+                output = exc.stdout or "[]"
+        return [parse(item) for item in json.loads(output or "[]")]
+
+    def up(self, *, services: Sequence[str] | None = None, scales: Mapping[str, int] | None = None,
+           recreate: bool = True, dependencies: bool = True, remove_orphans: bool = False,
+           echo: Echo | None = None) -> None:
+        """`docker compose up -d …`, its progress lines passed to echo."""
+        with self.translated("docker compose up failed"):
+            lines = self.client.compose.up(services=list(services) if services is not None else None, detach=True,
+                                           scales=dict(scales or {}), recreate=recreate, dependencies=dependencies,
+                                           remove_orphans=remove_orphans, stream_logs=True)
+            for _source, line in lines or ():
+                if echo is not None:
+                    echo(line.decode(errors="replace").rstrip())
+
+    def down(self) -> None:
+        """`docker compose down --remove-orphans`: the project's containers, one-offs and network."""
+        with self.translated("docker compose down failed"):
+            self.client.compose.down(remove_orphans=True, quiet=True)
+
+    def logs(self, services: Sequence[str], follow: bool, tail: int | None, out: TextIO, err: TextIO) -> None:
+        """`docker compose logs`, copied line by line."""
+        with self.translated("docker compose logs failed"):
+            for source, line in self.client.compose.logs(list(services), tail=None if tail is None else str(tail),
+                                                         follow=follow, stream=True):
+                stream = err if source == "stderr" else out
+                stream.write(line.decode(errors="replace"))
+                stream.flush()
+
+    def run(self, service: str, command: str, tty: bool, out: TextIO, err: TextIO) -> int:
+        """`docker compose run --rm --no-deps SERVICE COMMAND` (the service's entrypoint is `/bin/sh -c`)."""
+        from python_on_whales import DockerException
+
+        with self.translated("docker compose run failed"):
+            try:
+                if tty:
+                    self.client.compose.run(service, [command], remove=True, dependencies=False, tty=True)
+                    return 0
+                lines = self.client.compose.run(service, [command], remove=True, dependencies=False, tty=False,
+                                                stream=True)
+                for source, line in cast(Iterable[tuple[str, bytes]], lines):
+                    stream = err if source == "stderr" else out
+                    stream.write(line.decode(errors="replace"))
+                    stream.flush()
+            except DockerException as exc:
+                kind = failures.classify(exc.stderr or "")
+                if kind in ("engine-down", "no-access", "compose-missing") or (
+                        kind == "pull-failed" and self.missing_images()):
+                    raise  # the engine or Compose failed, not the command
+                return exc.return_code
+        return 0
+
+    def tail(self, container: Container, lines: int) -> str:
+        """The last lines a container printed (for crash reports); empty when they cannot be read."""
+        from python_on_whales import DockerException
+
+        try:
+            return str(self.client.container.logs(container.id, tail=lines)).rstrip()
+        except DockerException:
+            return ""

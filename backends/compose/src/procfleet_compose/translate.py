@@ -1,0 +1,124 @@
+"""Formation → Compose document, as plain data: one service per process type. Pure: touches nothing."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from procfleet.model import Formation, ProcessType, fingerprint
+from procfleet.plan import NEW_TYPE_COUNT
+from procfleet.units import format_duration, format_memory
+from procfleet.validation import Where, did_you_mean
+from procfleet_compose.escape import escape_values
+from procfleet_compose.options import ComposeOptions
+from procfleet_compose.probes import healthcheck
+
+APP_LABEL = "procfleet.app"
+PROCESS_LABEL = "procfleet.process"
+FINGERPRINT_LABEL = "procfleet.fingerprint"
+SHELL = ["/bin/sh", "-c"]  # the command runs as Foreman and Heroku run it, whatever the image's entrypoint
+RESTART = {"always": "always", "on-failure": "on-failure", "never": "no"}
+
+
+def file_counts(formation: Formation) -> dict[str, int]:
+    """The counts the file asks for; a type without a count starts with one instance."""
+    return {name: NEW_TYPE_COUNT if p.count is None else p.count for name, p in formation.processes.items()}
+
+
+def compose_document(formation: Formation, counts: Mapping[str, int], options: ComposeOptions,
+                     cwd: Path | None = None) -> dict[str, Any]:
+    """The whole compose.yaml as data, every `$` escaped; counts gives each type's replicas.
+
+    Env files are named relative to the formation's folder, or absolute (resolved from cwd) when cwd is given:
+    procfleet's own copy lives in .procfleet/compose/ and must work from there.
+    """
+    _check_fixed_ports(formation, counts, options)
+    app = formation.app.name
+    document = {
+        "name": options.project_for(formation),
+        "services": {name: service(formation, process, counts.get(name, 0), options, cwd)
+                     for name, process in formation.processes.items()},
+        "networks": {"default": {"labels": {APP_LABEL: app}}},
+    }
+    escaped: dict[str, Any] = escape_values(document)
+    return escaped
+
+
+def service(formation: Formation, process: ProcessType, replicas: int, options: ComposeOptions,
+            cwd: Path | None = None) -> dict[str, Any]:
+    """One type's service: image, `/bin/sh -c` command, env, port, health, stop and restart, limits, labels."""
+    image = formation.image_for(process)
+    if image is None:
+        where = Where(formation.source, f"{formation.key_prefix}processes.{process.name}.image")
+        raise where.error(f"the compose backend needs an image: set [app].image or processes.{process.name}.image")
+    # init: a shell as PID 1 ignores SIGTERM, so stop_signal would do nothing and every stop would wait for
+    # stop_timeout; Docker's init forwards the signal to the shell and reaps what it leaves behind.
+    spec: dict[str, Any] = {"image": image, "init": True, "entrypoint": list(SHELL), "command": [process.command]}
+    if formation.app.env_files:
+        spec["env_file"] = [str((cwd / path).resolve()) if cwd else os.path.relpath(path, formation.folder)
+                            for path in formation.app.env_files]
+    spec["environment"] = environment(formation, process)
+    if process.port is not None:
+        spec["ports"] = [port_mapping(process.port, options.host_ip, options.ports.get(process.name))]
+    if process.health is not None:
+        spec["healthcheck"] = healthcheck(process.health, process.port)
+    spec["restart"] = RESTART[process.restart]
+    spec["stop_signal"] = process.stop_signal
+    spec["stop_grace_period"] = format_duration(process.stop_timeout)
+    spec["deploy"] = deploy(process, replicas)
+    spec["labels"] = labels(formation, process)
+    return spec
+
+
+def environment(formation: Formation, process: ProcessType) -> dict[str, str]:
+    """App env, type env, then what procfleet sets; the env files are referenced, not copied."""
+    env = {**formation.app.env, **process.env}
+    if process.port is not None:
+        env["PORT"] = str(process.port)
+    env["PROCFLEET_PROCESS"] = process.name  # one definition serves every replica, so no `.N` suffix here
+    return env
+
+
+def port_mapping(port: int, host_ip: str | None, fixed: int | None) -> dict[str, Any]:
+    """The container port, published on an ephemeral host port (so replicas never collide) unless fixed."""
+    mapping: dict[str, Any] = {"target": port, "protocol": "tcp"}
+    if host_ip is not None:
+        mapping["host_ip"] = host_ip
+    if fixed is not None:
+        mapping["published"] = str(fixed)
+    return mapping
+
+
+def deploy(process: ProcessType, replicas: int) -> dict[str, Any]:
+    """Replicas and resource limits."""
+    spec: dict[str, Any] = {"replicas": replicas}
+    limits: dict[str, Any] = {}
+    if process.resources.cpu is not None:
+        limits["cpus"] = process.resources.cpu
+    if process.resources.memory is not None:
+        limits["memory"] = format_memory(process.resources.memory)
+    if limits:
+        spec["resources"] = {"limits": limits}
+    return spec
+
+
+def labels(formation: Formation, process: ProcessType) -> dict[str, str]:
+    """Ownership labels, and the definition's fingerprint that `plan` compares."""
+    return {APP_LABEL: formation.app.name, PROCESS_LABEL: process.name,
+            FINGERPRINT_LABEL: fingerprint(formation, process)}
+
+
+def _check_fixed_ports(formation: Formation, counts: Mapping[str, int], options: ComposeOptions) -> None:
+    for name, host_port in options.ports.items():
+        where = Where(formation.source, f"{formation.key_prefix}backends.compose.ports.{name}")
+        process = formation.processes.get(name)
+        if process is None:
+            raise where.error(f'no process type "{name}"{did_you_mean(name, formation.processes)}; '
+                              f'the formation has: {", ".join(formation.processes)}')
+        if process.port is None:
+            raise where.error(f"processes.{name} has no port to publish on host port {host_port}")
+        if counts.get(name, 0) > 1:
+            raise where.error(f"a fixed host port allows one instance, and {name} would run {counts[name]}: "
+                              "remove it to publish every instance on an ephemeral port")

@@ -1,0 +1,93 @@
+"""scale on a real engine: Compose's own --scale; containers that stay keep their IDs; the highest numbers go."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.integration.compose.conftest import TICK, ComposeApp, docker
+
+pytestmark = pytest.mark.engine("docker")
+
+FORMATION = f"""
+[app]
+name = "{{app}}"
+image = "{{image}}"
+
+[processes.worker]
+command = "{TICK}"
+count = 2
+stop_timeout = "0s"
+
+[processes.slow]
+command = "{TICK}"
+count = 0
+health = {{ command = "true", interval = "1m" }}
+stop_timeout = "0s"
+"""
+
+
+def test_scale_up_down_and_relative(app: ComposeApp) -> None:
+    """worker=5 adds 3 and keeps 1–2; worker-2 removes 4 and 5; worker+1 --wait adds one and waits for it."""
+    app.write(FORMATION)
+    app.ok("deploy", "-q")
+    first = app.containers("worker")
+    assert sorted(first) == [f"{app.name}-worker-1", f"{app.name}-worker-2"]
+
+    up = app.ok("scale", "worker=5")
+    assert "scaled worker=5" in up.err
+    assert "the formation file sets a count, so the next deploy returns to it" in up.err
+    five = app.containers("worker")
+    assert len(five) == 5 and all(five[name] == cid for name, cid in first.items())
+
+    app.ok("scale", "worker-2")
+    three = app.containers("worker")
+    assert sorted(three) == sorted(f"{app.name}-worker-{n}" for n in (1, 2, 3))
+    assert all(three[name] == five[name] for name in three)
+
+    waited = json.loads(app.ok("scale", "worker+1", "--wait", "--json").out)
+    assert waited["targets"] == {"worker": 4}
+    assert waited["status"]["types"]["worker"]["running"] == 4
+    assert all(app.containers("worker")[name] == cid for name, cid in three.items())
+
+
+def test_scale_wait_times_out(app: ComposeApp) -> None:
+    """--wait --timeout: a type whose health check has not passed yet is not converged; exit 1 with the counts."""
+    app.write(FORMATION)
+    app.ok("deploy", "-q")
+    result = app.cli("scale", "slow=1", "--wait", "--timeout", "1")
+    assert result.code == 1
+    assert f"{app.name} did not converge within 1s: slow 1/1 running, 0/1 healthy" in result.err
+    assert len(app.containers("slow")) == 1  # started all the same; a later deploy or scale takes it from there
+
+
+def test_scale_before_deploy_says_so(app: ComposeApp) -> None:
+    """Nothing runs yet: exit 1 and how to start it."""
+    app.write(FORMATION)
+    result = app.cli("scale", "worker=3")
+    assert result.code == 1
+    assert "is not running on compose: start it with `procfleet deploy --backend compose`" in result.err
+
+
+def test_stop_signal_reaches_the_command(app: ComposeApp) -> None:
+    """The command gets stop_signal (Docker's init passes it to the shell): scaling down takes far less than
+    stop_timeout, and the command's handler runs."""
+    app.write("""
+        [app]
+        name = "{app}"
+        image = "{image}"
+        [processes.worker]
+        command = "trap 'echo got INT; exit 0' INT; echo ready; while true; do sleep 0.2; done"
+        count = 1
+        stop_signal = "SIGINT"
+        stop_timeout = "30s"
+    """)
+    app.ok("deploy", "-q")
+    container = f"{app.name}-worker-1"
+    started = time.monotonic()
+    docker("stop", container)  # what Compose does to a container it removes: stop_signal, then SIGKILL
+    assert time.monotonic() - started < 10
+    assert docker("logs", container).split() == ["ready", "got", "INT"]
+    assert app.inspect(container)["State"]["ExitCode"] == 0
