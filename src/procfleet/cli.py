@@ -116,20 +116,24 @@ def backends_command(ctx: typer.Context, json: JsonOption = False, no_color: NoC
 
 @app.command("import")
 def import_command(ctx: typer.Context,
-                   source: Annotated[Path, typer.Argument(help="The Procfile to read.", show_default=False)],
-                   app_name: Annotated[str | None, typer.Option("--app", help="App name (default: the "
-                                                                "folder's name).")] = None,
+                   source: Annotated[Path, typer.Argument(help="A Procfile, compose.yaml, app.json or Nomad job "
+                                                          "(JSON).", show_default=False)],
+                   fmt: Annotated[str | None, typer.Option("--format", help="procfile, compose, app.json or nomad "
+                                                           "(default: detected).")] = None,
+                   app_name: Annotated[str | None, typer.Option("--app", help="App name (default: from the source, "
+                                                                "else the folder's name).")] = None,
                    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing formation "
                                                        "file.")] = False,
                    file: FileOption = None, json: JsonOption = False, no_color: NoColorOption = False,
                    quiet: QuietOption = False) -> None:
-    """Write a formation file (-f, default ./formation.toml) from a Procfile."""
+    """Write a formation file (-f, default ./formation.toml) from what the app already has, reporting what was left."""
     from procfleet import views
-    from procfleet.actions.importing import import_procfile
+    from procfleet.actions.importing import import_file
 
     context = _context(ctx, file=file, json=json, no_color=no_color, quiet=quiet)
     target = context.file or context.cwd / "formation.toml"
-    views.show_imported(context.output, import_procfile(source, target, app_name, force))
+    views.show_imported(context.output, import_file(source, target, fmt=fmt, app=app_name, force=force,
+                                                    environ=context.environ))
 
 
 KeepCountsOption = Annotated[bool, typer.Option("--keep-counts", help="Keep every live count (like Nomad's "

@@ -24,14 +24,18 @@ class ProcfileEntry:
 
 
 def parse_procfile(text: str, source: Path) -> tuple[list[ProcfileEntry], list[str]]:
-    """The entries of a Procfile and the warnings about names that had to change."""
+    """The entries of a Procfile, and warnings about names that had to change and lines Foreman skips."""
     entries: list[ProcfileEntry] = []
     warnings: list[str] = []
     seen: dict[str, int] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         match = LINE.match(raw.strip())
         if not match:
-            continue  # comments, blank lines and anything else Foreman would skip
+            # Comments, blank lines and anything else Foreman would skip; only the last are worth a warning.
+            if raw.strip() and not raw.strip().startswith("#"):
+                warnings.append(f'{source}:{number}: not carried over (not a "name: command" line; Foreman skips '
+                                "it too)")
+            continue
         original, command = match.group(1), match.group(2).strip()
         name = original.lower().replace("_", "-")
         if name != original:

@@ -72,13 +72,16 @@ def show_backends(output: Output, infos: list[BackendInfo]) -> None:
 
 
 def show_imported(output: Output, imported: Imported) -> None:
-    """What import wrote, and its warnings."""
+    """What import wrote, and one warning line for each key it did not carry over."""
     for warning in imported.warnings:
         output.warn(warning)
     if output.json:
-        output.data({"file": str(imported.path), "types": imported.types, "warnings": imported.warnings})
+        output.data({"file": str(imported.path), "source": str(imported.source), "format": imported.format,
+                     "app": imported.app, "types": imported.types, "warnings": imported.warnings})
         return
-    output.info(f"wrote {imported.path} with {len(imported.types)} process types: {', '.join(imported.types)}")
+    left = f"; {len(imported.warnings)} lines above on what was not carried over" if imported.warnings else ""
+    output.info(f"wrote {imported.path} ({imported.format} import, app {imported.app}) with "
+                f"{len(imported.types)} process types: {', '.join(imported.types)}{left}")
 
 
 def show_plan(output: Output, plan: Plan) -> None:

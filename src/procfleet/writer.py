@@ -1,36 +1,145 @@
-"""Writes formation files with tomlkit, keeping the user's comments and layout."""
+"""Writes formation files with tomlkit: whole new ones, and changes that keep the user's comments and layout."""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import tomlkit
-from tomlkit.items import Table
+from tomlkit.items import InlineTable, Item, Table
 
 from procfleet.errors import UsageError
-from procfleet.procfile import ProcfileEntry
+from procfleet.model import DEFAULT_BACKEND, Formation, HealthCheck, ProcessType, Resources
+from procfleet.units import format_duration, format_memory
+
+DEFAULT_PROCESS = ProcessType(name="", command="")
+DEFAULT_HEALTH = HealthCheck(kind="command")
+INLINE_KEYS = 4  # a table with more keys than this, or a long one, gets a [section] of its own
+INLINE_WIDTH = 80
+NOT_LITERAL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]|'''|'$")  # what a multi-line literal string cannot hold
 
 
-def formation_from_procfile(app: str, entries: list[ProcfileEntry], env_file: str | None) -> str:
-    """A new formation.toml for the Procfile's types, each with one instance."""
+def formation_toml(formation: Formation, comments: Sequence[str] = ()) -> str:
+    """The whole formation as TOML: every key the model has, written only where it differs from the default."""
     document = tomlkit.document()
-    document.add(tomlkit.comment("Process formation: see `procfleet check` and docs/formation.md"))
-    app_table = tomlkit.table()
-    app_table.add("name", app)
-    if env_file:
-        app_table.add("env_file", [env_file])
-    document.add("app", app_table)
+    for line in comments:
+        document.add(tomlkit.comment(line))
+    if comments:
+        document.add(tomlkit.nl())
+    document.add("app", _app(formation))
     processes = tomlkit.table(is_super_table=True)
-    for entry in entries:
-        process = tomlkit.table()
-        process.add("command", entry.command)
-        process.add("count", 1)
-        processes.add(entry.name, process)
+    for name, process in formation.processes.items():
+        processes.add(name, _process(process))
     document.add("processes", processes)
-    return tomlkit.dumps(document)
+    if formation.backends:
+        backends = tomlkit.table(is_super_table=True)
+        for name, options in formation.backends.items():
+            backends.add(name, _table(options))
+        document.add("backends", backends)
+    text = tomlkit.dumps(document)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def _app(formation: Formation) -> Table:
+    app = formation.app
+    table = tomlkit.table()
+    table.add("name", app.name)
+    if app.image:
+        table.add("image", app.image)
+    if app.env_files:
+        table.add("env_file", [_relative(path, formation.folder) for path in app.env_files])
+    if app.env:
+        table.add("env", _mapping(app.env))
+    if app.backend != DEFAULT_BACKEND:
+        table.add("backend", app.backend)
+    return table
+
+
+def _relative(path: Path, folder: Path) -> str:
+    """A path as the formation names it: relative to its folder when inside it, else absolute."""
+    absolute, base = path.resolve(), folder.resolve()
+    return str(absolute.relative_to(base)) if absolute.is_relative_to(base) else str(absolute)
+
+
+def _process(process: ProcessType) -> Table:
+    table = tomlkit.table()
+    table.add("command", _string(process.command))
+    if process.count is not None:
+        table.add("count", process.count)
+    if process.port is not None:
+        table.add("port", process.port)
+    if process.health is not None:
+        table.add("health", _mapping(_health(process.health)))
+    if process.env:
+        table.add("env", _mapping(process.env))
+    if process.restart != DEFAULT_PROCESS.restart:
+        table.add("restart", process.restart)
+    if process.stop_signal != DEFAULT_PROCESS.stop_signal:
+        table.add("stop_signal", process.stop_signal)
+    if process.stop_timeout != DEFAULT_PROCESS.stop_timeout:
+        table.add("stop_timeout", format_duration(process.stop_timeout))
+    resources = _resources(process.resources)
+    if resources:
+        table.add("resources", _mapping(resources))
+    if process.image:
+        table.add("image", process.image)
+    return table
+
+
+def _health(health: HealthCheck) -> dict[str, Any]:
+    check: dict[str, Any] = {"http": health.http_path} if health.kind == "http" else \
+        {"tcp": True} if health.kind == "tcp" else {"command": health.command}
+    for key in ("interval", "timeout", "start_period"):
+        seconds = getattr(health, key)
+        if seconds != getattr(DEFAULT_HEALTH, key):
+            check[key] = format_duration(seconds)
+    if health.retries != DEFAULT_HEALTH.retries:
+        check["retries"] = health.retries
+    return check
+
+
+def _resources(resources: Resources) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    if resources.cpu is not None:
+        result["cpu"] = int(resources.cpu) if resources.cpu.is_integer() else resources.cpu
+    if resources.memory is not None:
+        result["memory"] = format_memory(resources.memory)
+    return result
+
+
+def _mapping(values: Mapping[str, Any]) -> InlineTable | Table:
+    """A short table inline (`env = { A = "1" }`), a longer one as a [section] of its own."""
+    inline = tomlkit.inline_table()
+    inline.update({key: _value(value) for key, value in values.items()})
+    if len(values) <= INLINE_KEYS and len(inline.as_string()) <= INLINE_WIDTH:
+        return inline
+    return _table(values)
+
+
+def _table(values: Mapping[str, Any]) -> Table:
+    table = tomlkit.table()
+    for key, value in values.items():
+        table.add(key, _mapping(value) if isinstance(value, Mapping) else _value(value))
+    return table
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple):
+        return list(value)
+    return value
+
+
+def _string(text: str) -> Item | str:
+    """A multi-line command as a literal block, which reads as it runs; anything else as a plain string."""
+    if "\n" in text and not NOT_LITERAL.search(text) and not text.startswith("\n"):
+        return tomlkit.string(text, literal=True, multiline=True)
+    return text
 
 
 def write_new(path: Path, content: str, force: bool) -> None:

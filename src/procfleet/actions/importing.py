@@ -1,22 +1,30 @@
-"""import: writes a formation.toml from a file a team already has."""
+"""import: writes a formation file from what a team already has (Procfile, compose.yaml, app.json, Nomad job)."""
 
 from __future__ import annotations
 
 import re
+import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from procfleet import registry
 from procfleet.errors import FormationError, UsageError
-from procfleet.procfile import parse_procfile
-from procfleet.validation import NAME_PATTERN
-from procfleet.writer import formation_from_procfile, write_new
+from procfleet.importers import FORMATS, ImportResult, read_source
+from procfleet.model import DEFAULT_BACKEND, Formation
+from procfleet.schema import build_formation
+from procfleet.validation import NAME_PATTERN, did_you_mean
+from procfleet.writer import formation_toml, write_new
 
 
 @dataclass(frozen=True)
 class Imported:
-    """The file written, the types it holds, and what the user should know."""
+    """The file written, what it was read from, the types it holds, and every line of the import's report."""
 
     path: Path
+    source: Path
+    format: str
+    app: str
     types: list[str]
     warnings: list[str]
 
@@ -28,26 +36,48 @@ def app_name_for(folder: Path) -> str:
     return name if NAME_PATTERN.match(name) else "app"
 
 
-def import_procfile(source: Path, target: Path, app: str | None, force: bool) -> Imported:
-    """Turn a Procfile (and a .env beside it, if any) into a new formation file."""
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FormationError(source, "", "file not found") from None
-    except (IsADirectoryError, UnicodeDecodeError):
-        raise FormationError(source, "", "not a readable text file") from None
-    entries, warnings = parse_procfile(text, source)
-    name = app or app_name_for(target.parent)
+def import_file(source: Path, target: Path, *, fmt: str | None = None, app: str | None = None,
+                force: bool = False, environ: Mapping[str, str] | None = None,
+                installed: Iterable[str] | None = None) -> Imported:
+    """Read source (its format detected unless given), write the formation to target, and report what was left.
+
+    installed names the backends there are (default: those discovered); the source's own becomes the default.
+    """
+    if fmt is not None and fmt not in FORMATS:
+        raise UsageError(f'unknown format "{fmt}"{did_you_mean(fmt, FORMATS)}; formats: {", ".join(FORMATS)}')
+    if target.exists() and not force:
+        raise UsageError(f"{target} already exists: pass --force to overwrite it")
+    result = read_source(source, fmt, environ or {})
+    formation = imported_formation(result, target, app, registry.discover() if installed is None else installed)
+    text = formation_toml(formation, _comments(result))
+    _validate(text, target)
+    write_new(target, text, force)
+    return Imported(path=target, source=source, format=result.format, app=formation.app.name,
+                    types=list(formation.processes), warnings=list(result.warnings))
+
+
+def imported_formation(result: ImportResult, target: Path, app: str | None,
+                       installed: Iterable[str] = ()) -> Formation:
+    """The formation an import writes: named by --app, else by the source, else after the target's folder."""
+    name = app or result.app_name or app_name_for(target.parent)
     if not NAME_PATTERN.match(name) or name.endswith("-"):
-        raise UsageError(f'invalid app name "{name}": use lowercase letters, digits and "-"')
-    dotenv = source.parent / ".env"
-    env_file = None
-    if dotenv.is_file():
-        env_file = str(dotenv.resolve().relative_to(target.parent.resolve())) if _inside(dotenv, target.parent) \
-            else str(dotenv.resolve())
-    write_new(target, formation_from_procfile(name, entries, env_file), force)
-    return Imported(path=target, types=[e.name for e in entries], warnings=warnings)
+        raise UsageError(f'invalid app name "{name}": use lowercase letters, digits and "-", starting with a letter')
+    # The source's own platform becomes the default backend, when that backend is installed here.
+    backend = result.backend if result.backend in set(installed) else DEFAULT_BACKEND
+    return result.formation(name, target, backend)
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    return path.resolve().is_relative_to(folder.resolve())
+def _comments(result: ImportResult) -> list[str]:
+    lines = [f"Imported from {result.source.name} ({result.format}) by `procfleet import`; see docs/importing.md."]
+    if result.warnings:
+        lines.append("Not carried over, or changed on the way:")
+        lines += [f"  {warning}" for warning in result.warnings]
+    return lines
+
+
+def _validate(text: str, target: Path) -> None:
+    """The written formation must load: an importer that builds something the loader refuses is caught here."""
+    try:
+        build_formation(tomllib.loads(text), target)
+    except FormationError as exc:
+        raise FormationError(target, exc.key, f"the imported formation is not valid: {exc.message}") from None

@@ -1,0 +1,102 @@
+"""Heroku's app.json → formation: formation quantities and env, with the commands of the Procfile beside it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from procfleet import validation as v
+from procfleet.importers.names import source_app_name
+from procfleet.importers.nomad import read_json
+from procfleet.importers.procfile import RELEASE, dotenv_beside, read_text, release_warning
+from procfleet.importers.result import NO_KEY, ImportResult, Report
+from procfleet.model import ProcessType
+from procfleet.procfile import parse_procfile
+from procfleet.validation import Where
+
+FORMAT = "app.json"
+REASONS = {
+    "scripts": "procfleet has no postdeploy or review-app scripts",
+    "addons": "add-ons are backing services; factor IV: provision them and set their URLs in env",
+    "buildpacks": "procfleet runs images or commands: build with the buildpacks first",
+    "stack": "procfleet runs images or commands: build on the stack first",
+    "image": "the image Heroku CI builds on: set app.image to the image the app runs in",
+    "environments": "per-environment overrides for test and review apps: the base app is imported",
+    "cron": "procfleet has no scheduled jobs: run a clock process type",
+}
+DESCRIPTIVE = ("description", "keywords", "logo", "repository", "website", "success_url")
+
+
+def read_app_json(path: Path, environ: Mapping[str, str]) -> ImportResult:
+    """Each Procfile type with its quantity from `formation`; `env` values become the app's env."""
+    report = Report(path)
+    data = v.table(read_json(path), Where(path, ""))
+    root = Where(path, "")
+    name = data.get("name")
+    app_name = source_app_name(name, root.child("name"), report) if isinstance(name, str) and name else None
+    for key, value in data.items():
+        if key in ("name", "formation", "env") or value in (None, "", [], {}):
+            continue
+        reason = "descriptive: nothing to run" if key in DESCRIPTIVE else REASONS.get(key, NO_KEY)
+        report.skipped(key, reason)
+    processes = _processes(path, v.table(data.get("formation") or {}, root.child("formation")), report)
+    return ImportResult(
+        format=FORMAT, source=path, processes=processes,
+        app_name=app_name,
+        env=_env(v.table(data.get("env") or {}, root.child("env")), root.child("env"), report),
+        env_files=dotenv_beside(path), warnings=tuple(report.lines),
+    )
+
+
+def _processes(path: Path, formation: Mapping[str, Any], report: Report) -> dict[str, ProcessType]:
+    """The Procfile's types (Heroku's commands live there), with `formation.<type>.quantity` as the count."""
+    procfile = path.parent / "Procfile"
+    entries, renames = parse_procfile(read_text(procfile), procfile) if procfile.is_file() else ([], [])
+    report.lines.extend(renames)  # one line per renamed type, naming its Procfile line
+    commands = {entry.original: entry for entry in entries}
+    processes: dict[str, ProcessType] = {}
+    where = Where(path, "formation")
+    for original, spec in formation.items():
+        at = where.child(original)
+        settings = v.table(spec or {}, at)
+        if original not in commands:
+            report.skipped(at.key, f"no command: the Procfile beside {path.name} has no {original}: line")
+            continue
+        for key in settings:
+            if key != "quantity":
+                report.skipped(at.child(key).key, "dyno sizes and autoscaling have no formation key; set "
+                               f"processes.{original}.resources" if key == "size" else NO_KEY)
+        name = commands[original].name
+        count = settings.get("quantity")
+        processes[name] = ProcessType(name=name, command=commands[original].command,
+                                      count=None if count is None else v.integer(count, at.child("quantity")))
+    for entry in entries:
+        if entry.original in formation:
+            continue
+        if entry.original == RELEASE:
+            report.lines.append(release_warning(procfile, entry))
+            continue
+        processes[entry.name] = ProcessType(name=entry.name, command=entry.command)
+    if not processes:
+        raise where.error(f"no process type with a command: put a Procfile beside {path.name}")
+    return processes
+
+
+def _env(env: Mapping[str, Any], where: Where, report: Report) -> dict[str, str]:
+    """Values given in app.json; a generated, required or optional variable without a value is reported."""
+    values: dict[str, Any] = {}
+    for name, spec in env.items():
+        at = where.child(name)
+        if not isinstance(spec, dict):
+            values[name] = spec
+            continue
+        if "value" in spec:
+            values[name] = spec["value"]
+        elif spec.get("generator"):
+            report.skipped(at.key, f"Heroku generates it with its {spec['generator']} generator: generate "
+                           "one and set it in an env file")
+        else:
+            need = "required" if spec.get("required", True) else "optional"
+            report.skipped(at.key, f"{need} and without a value: set it in an env file")
+    return v.env_table(values, where)

@@ -1,0 +1,34 @@
+"""Commands from exec-form argument lists, made the shell lines a formation holds (run by /bin/sh -c)."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+
+from procfleet.validation import Where
+
+SHELLS = ("/bin/sh", "sh")  # only a POSIX sh script is unwrapped: bash's -c script may rely on bash
+
+
+def from_argv(argv: Sequence[str]) -> str:
+    """`sh -c SCRIPT` becomes SCRIPT; any other argv is quoted so the shell passes each word through as it is."""
+    if len(argv) == 3 and argv[0] in SHELLS and argv[1] == "-c":
+        return argv[2].strip()
+    return shlex.join(argv)
+
+
+def split(text: str, where: Where) -> list[str]:
+    """A command string split into words as a shell (and Compose) splits it."""
+    try:
+        return shlex.split(text)
+    except ValueError as exc:
+        raise where.error(f"cannot split the command into words: {exc}") from None
+
+
+def from_words_text(text: str, where: Where) -> str:
+    """A command written as one string but run without a shell: kept as written when sh would read it the same."""
+    words = split(text, where)
+    stripped = text.strip()
+    if "\n" not in stripped and all(shlex.quote(word) == word for word in words):
+        return stripped
+    return from_argv(words)

@@ -1,0 +1,134 @@
+"""compose.yaml → formation: each service with a command becomes a process type (docs/importing.md)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from procfleet.importers.compose_files import ServiceResolver, load_document, project_variables
+from procfleet.importers.compose_service import ImportedService, read_service
+from procfleet.importers.names import NAME_RULE, app_name, source_app_name, type_name
+from procfleet.importers.result import ENV_ONLY, NO_KEY, NO_VOLUMES, ImportResult, Report, hoisted
+from procfleet.validation import Where
+
+FORMAT = "compose"
+TOP_REASONS = {
+    "version": "obsolete: Compose ignores it too",
+    "volumes": NO_VOLUMES,
+    "networks": "procfleet puts every type on the app's own network",
+    "secrets": ENV_ONLY,
+    "configs": ENV_ONLY,
+    "include": "included files are not read: import them one by one",
+}
+OWN_NETWORK_LABEL = "procfleet.app"  # procfleet's ownership label, on its services and on its network
+PROJECT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # what `docker compose -p` accepts
+
+
+def read_compose(path: Path, environ: Mapping[str, str]) -> ImportResult:
+    """The formation a Compose file describes, resolved as `docker compose config` would resolve it."""
+    report = Report(path)
+
+    def unset(name: str, where: Where) -> None:
+        report.note(where.key, f"the variable {name} is not set: a blank string was used, as Compose does")
+
+    variables = project_variables(path.parent, environ)
+    document = load_document(path, variables, unset)
+    if not document.get("services"):
+        raise Where(path, "services").error("no services: a Compose file lists its services under services:")
+    _report_top_level(document, report)
+    services = ServiceResolver(variables, unset).services(path, document)
+    active = {p.strip() for p in variables.get("COMPOSE_PROFILES", "").split(",") if p.strip()}
+    imported: dict[str, ImportedService] = {}
+    taken: dict[str, str] = {}
+    for original, spec in services.items():
+        where = Where(path, f"services.{original}")
+        service = read_service(original, spec, where, report, active)
+        if service is None:
+            continue
+        name = type_name(original, where, taken)
+        if name != original:
+            report.note(where.key, f'process type renamed "{name}" ({NAME_RULE})')
+        imported[name] = replace(service, process=replace(service.process, name=name))
+    if not imported:
+        raise Where(path, "services").error("no service has a command, so there is no process type to import")
+    project = str(variables.get("COMPOSE_PROJECT_NAME") or document.get("name") or "")
+    app = _own_app(services) or (source_app_name(project, Where(path, "name"), report) if project else None)
+    result = ImportResult(
+        format=FORMAT, source=path, processes={name: s.process for name, s in imported.items()}, app_name=app,
+        env_files=_shared_env_files(imported, taken, report), backend="compose",
+        backends=_options(imported, taken, project if project != app else "", report),
+    )
+    return replace(hoisted(result), warnings=tuple(report.lines))
+
+
+def _own_app(services: dict[str, Any]) -> str | None:
+    """The app named by procfleet's own labels, when every service carries the same one (a file it rendered)."""
+    names = {str(((spec or {}).get("labels") or {}).get(OWN_NETWORK_LABEL)) for spec in services.values()
+             if isinstance((spec or {}).get("labels"), dict)}
+    name = names.pop() if len(names) == 1 else None
+    return name if name is not None and app_name(name) == name else None
+
+
+def _report_top_level(document: dict[str, Any], report: Report) -> None:
+    for key, value in document.items():
+        if key in ("name", "services") or value in (None, {}, []):
+            continue
+        if key == "networks" and list(value) == ["default"] and list(value["default"] or {}) == ["labels"] \
+                and list(value["default"]["labels"] or {}) == [OWN_NETWORK_LABEL]:
+            continue  # the network procfleet's compose backend renders for every app
+        reason = TOP_REASONS.get(key, "an extension field: what services took from it came with them"
+                                 if key.startswith("x-") else NO_KEY)
+        report.skipped(key, reason)
+
+
+def _shared_env_files(imported: dict[str, ImportedService], taken: dict[str, str],
+                      report: Report) -> tuple[Path, ...]:
+    """The env files every type reads, in order, become the app's; the others cannot be kept per type."""
+    lists = [s.env_files for s in imported.values()]
+    shared: list[Path] = []
+    for files in zip(*lists, strict=False):
+        if len(set(files)) != 1:
+            break
+        shared.append(files[0])
+    for name, service in imported.items():
+        for index, path in enumerate(service.env_files[len(shared):], start=len(shared)):
+            report.skipped(f"services.{taken[name]}.env_file[{index}]",
+                           f"procfleet's env files are app-wide and not every type reads {path.name}: add it to "
+                           f"app.env_file, or move its values into processes.{name}.env")
+    return tuple(shared)
+
+
+def _options(imported: dict[str, ImportedService], taken: dict[str, str], project: str,
+             report: Report) -> dict[str, dict[str, Any]]:
+    """[backends.compose]: the Compose project when it is not the app's name, the host address, fixed host ports."""
+    options: dict[str, Any] = {}
+    if PROJECT_PATTERN.match(project):
+        options["project"] = project
+    published = {name: s.port for name, s in imported.items() if s.port is not None}
+    addresses = {port.host_ip for port in published.values()}
+    if len(addresses) == 1 and None not in addresses:
+        options["host_ip"] = addresses.pop()
+    else:
+        for name, port in published.items():
+            if port.host_ip is not None:
+                report.skipped(f"services.{taken[name]}.ports", f"the host address {port.host_ip}: procfleet "
+                               "publishes every type on one address, [backends.compose] host_ip")
+    fixed: dict[str, int] = {}
+    for name, port in published.items():
+        count = imported[name].process.count
+        if port.published is None:
+            continue
+        if not port.published.isdigit():
+            report.skipped(f"services.{taken[name]}.ports", f"the host port range {port.published}: procfleet "
+                           "publishes on an ephemeral port, or on one fixed port")
+        elif count is not None and count > 1:
+            report.skipped(f"services.{taken[name]}.ports", f"the fixed host port {port.published}: it allows one "
+                           f"instance and the service runs {count}")
+        else:
+            fixed[name] = int(port.published)
+    if fixed:
+        options["ports"] = fixed
+    return {"compose": options} if options else {}

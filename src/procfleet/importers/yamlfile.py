@@ -1,0 +1,57 @@
+"""YAML read as Compose reads it (YAML 1.2: `yes`, `on` and `22:22` stay strings), anchors and merge keys included."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from procfleet.errors import FormationError
+
+
+class ComposeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 core-schema scalars; `<<` merge keys and anchors work as in safe_load."""
+
+
+# Start from the safe loader's resolvers without bool, int and float, then add the YAML 1.2 core forms.
+ComposeLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+ComposeLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                    list("tTfF"))
+ComposeLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+                                    list("-+0123456789"))
+ComposeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."))
+
+
+def _int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = str(loader.construct_scalar(node))
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    return int(text, 0) if text.startswith("0x") else int(text)
+
+
+ComposeLoader.add_constructor("tag:yaml.org,2002:int", _int)
+
+
+def load_yaml(path: Path) -> Any:
+    """The YAML document in path; a missing file or bad YAML is an error naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FormationError(path, "", "file not found") from None
+    except (IsADirectoryError, UnicodeDecodeError):
+        raise FormationError(path, "", "not a readable text file") from None
+    try:
+        return yaml.load(text, Loader=ComposeLoader)  # a SafeLoader subclass: no arbitrary objects
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        raise FormationError(path, where, f"invalid YAML: {getattr(exc, 'problem', None) or exc}") from None

@@ -1,0 +1,126 @@
+"""The compose importer on the points the corpus does not pin down: errors, precedence and procfleet's own shapes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from procfleet.errors import FormationError
+from procfleet.importers import read_source
+from procfleet.importers.result import ImportResult
+from tests.unit.importers.conftest import Write
+
+WEB = """\
+services:
+  web:
+    image: app:1
+    command: ./serve
+"""
+
+
+def _read(path: Path, environ: dict[str, str] | None = None) -> ImportResult:
+    return read_source(path, "compose", environ or {})
+
+
+def _error(path: Path) -> str:
+    with pytest.raises(FormationError) as caught:
+        _read(path)
+    return str(caught.value)
+
+
+def test_the_callers_environment_wins_over_dotenv(write: Write) -> None:
+    """Variables come from .env beside the file, overridden by the environment, as in Compose."""
+    write(".env", "TAG=from-dotenv\nLEVEL=debug\n")
+    path = write("compose.yaml", WEB.replace("app:1", "app:${TAG}") + "    environment:\n      LEVEL: $LEVEL\n")
+    result = _read(path, {"TAG": "from-shell"})
+    assert result.image == "app:from-shell"
+    assert result.processes["web"].env == {"LEVEL": "debug"}
+
+
+def test_compose_project_name_wins_over_name(write: Write) -> None:
+    """COMPOSE_PROJECT_NAME names the project (and so the app) over `name:`, as `docker compose` does."""
+    path = write("compose.yaml", "name: fromfile\n" + WEB)
+    assert _read(path).app_name == "fromfile"
+    assert _read(path, {"COMPOSE_PROJECT_NAME": "fromenv"}).app_name == "fromenv"
+
+
+def test_yaml_is_read_as_yaml_1_2(write: Write) -> None:
+    """`yes` stays a string and `22:22` a port mapping: Compose's YAML is 1.2, PyYAML's default is 1.1."""
+    path = write("compose.yaml", WEB + "    ports: [22:22]\n    environment:\n      DEBUG: yes\n      ON: on\n")
+    result = _read(path)
+    assert result.processes["web"].env == {"DEBUG": "yes", "ON": "on"}
+    assert result.processes["web"].port == 22
+    assert result.backends == {"compose": {"ports": {"web": 22}}}
+
+
+def test_extends_in_a_circle_is_an_error(write: Write) -> None:
+    """A service that ends up extending itself is refused with the key path."""
+    path = write("compose.yaml", """\
+        services:
+          a: {extends: b, command: x}
+          b: {extends: a, command: y}
+        """)
+    assert "compose.yaml: services.a.extends.extends: extends goes round in a circle" in _error(path)
+
+
+def test_extends_of_a_missing_service_is_an_error(write: Write) -> None:
+    """extends naming no service says which file it looked in."""
+    write("base.yaml", WEB)
+    path = write("compose.yaml", "services:\n  w:\n    extends: {file: base.yaml, service: nope}\n")
+    assert 'no service "nope" in' in _error(path)
+
+
+def test_scale_and_replicas_must_agree(write: Write) -> None:
+    """Compose refuses distinct scale and deploy.replicas; so does import."""
+    path = write("compose.yaml", WEB + "    scale: 2\n    deploy: {replicas: 3}\n")
+    assert "services.web.scale: scale (2) and deploy.replicas (3) disagree" in _error(path)
+
+
+def test_a_missing_required_env_file_is_an_error(write: Write) -> None:
+    """A required env file that is not there fails, as `docker compose up` would."""
+    path = write("compose.yaml", WEB + "    env_file: [missing.env]\n")
+    assert "compose.yaml: services.web.env_file[0]: env file not found" in _error(path)
+
+
+def test_a_file_without_services_is_an_error(write: Write) -> None:
+    """No services: nothing that could become a process type."""
+    assert "compose.yaml: services: no services" in _error(write("compose.yaml", "volumes: {}\n"))
+
+
+def test_only_backing_services_is_an_error(write: Write) -> None:
+    """Services without commands are all reported, and no type at all is an error."""
+    path = write("compose.yaml", "services:\n  db: {image: postgres}\n")
+    assert "no service has a command" in _error(path)
+
+
+def test_a_look_alike_probe_on_another_port_stays_a_command(write: Write) -> None:
+    """Only procfleet's own probe on the type's own port becomes an http check; anything else is a command."""
+    probe = ("if command -v wget >/dev/null; then wget -q -O /dev/null http://127.0.0.1:9999/x; else echo "
+             '"procfleet: the image has no wget, curl or python3 for this health check"; fi')
+    path = write("compose.yaml", WEB + f"    ports: ['8000']\n    healthcheck:\n      test: ['CMD-SHELL', '{probe}']\n")
+    health = _read(path).processes["web"].health
+    assert health is not None and health.kind == "command" and health.command == probe
+
+
+def test_interpolation_errors_stop_the_import(write: Write) -> None:
+    """A required variable without a value is Compose's error, with the file and key path."""
+    path = write("compose.yaml", WEB + "    environment:\n      SECRET: ${SECRET:?set SECRET}\n")
+    assert "compose.yaml: services.web.environment.SECRET: required variable SECRET is missing a value: set SECRET" \
+        in _error(path)
+
+
+def test_string_commands_run_without_a_shell_keep_their_meaning(write: Write) -> None:
+    """A string command is split into words by Compose: words a shell would expand are quoted for /bin/sh -c."""
+    path = write("compose.yaml", WEB.replace("./serve", "echo $$HOME *.txt"))
+    assert _read(path).processes["web"].command == "echo '$HOME' '*.txt'"
+
+
+def test_service_names_become_portable(write: Write) -> None:
+    """`_` and `.` become `-` with a note; two names that collide are an error."""
+    path = write("compose.yaml", "services:\n  my_web.v2: {image: a, command: x}\n")
+    result = _read(path)
+    assert list(result.processes) == ["my-web-v2"]
+    assert any('services.my_web.v2: process type renamed "my-web-v2"' in line for line in result.warnings)
+    clash = write("compose.yaml", "services:\n  a_b: {image: a, command: x}\n  a-b: {image: a, command: y}\n")
+    assert 'would both become the process type "a-b"' in _error(clash)

@@ -1,0 +1,60 @@
+"""Procfiles read as Foreman reads them, plus what procfleet adds; Heroku's app.json with its Procfile."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from procfleet.errors import FormationError
+from procfleet.importers import read_source
+from tests.unit.importers.conftest import Write
+
+
+def test_procfleets_rendered_header_gives_counts_and_app(write: Write) -> None:
+    """`render --format procfile` writes Foreman's -m formation in a comment; import reads it back."""
+    path = write("Procfile", "# shop: foreman start -m web=3,worker=0\nweb: serve\nworker: work\n")
+    result = read_source(path, None, {})
+    assert result.app_name == "shop"
+    assert {n: p.count for n, p in result.processes.items()} == {"web": 3, "worker": 0}
+
+
+def test_any_other_procfile_runs_one_of_each(write: Write) -> None:
+    """Without that header every type gets Foreman's one instance; a look-alike comment elsewhere is ignored."""
+    path = write("Procfile", "web: serve\n# shop: foreman start -m web=3\nworker: work\n")
+    result = read_source(path, None, {})
+    assert result.app_name is None
+    assert {n: p.count for n, p in result.processes.items()} == {"web": 1, "worker": 1}
+
+
+def test_release_is_reported_not_imported(write: Write) -> None:
+    """Heroku's release phase is not a process type; a Procfile of only that is an error."""
+    result = read_source(write("Procfile", "release: ./migrate\nweb: serve\n"), None, {})
+    assert list(result.processes) == ["web"]
+    assert 'Procfile:1: process type "release" not carried over' in result.warnings[0]
+    with pytest.raises(FormationError, match="no process types besides the release phase"):
+        read_source(write("Procfile", "release: ./migrate\n"), None, {})
+
+
+def test_dotenv_beside_becomes_the_env_file(write: Write) -> None:
+    """Foreman and Honcho read .env beside the Procfile; the formation names it."""
+    write(".env", "A=1\n")
+    result = read_source(write("Procfile.dev", "web: serve\n"), None, {})
+    assert [path.name for path in result.env_files] == [".env"]
+
+
+def test_app_json_needs_the_procfile_for_commands(write: Write) -> None:
+    """Heroku keeps commands in the Procfile; without one there is nothing to run."""
+    path = write("app.json", json.dumps({"formation": {"web": {"quantity": 1}}}))
+    with pytest.raises(FormationError, match=r"app\.json: formation: no process type with a command"):
+        read_source(path, None, {})
+
+
+def test_app_json_env_values_and_counts(write: Write) -> None:
+    """Values (string or {value}) become the app's env; a Procfile type missing from formation has no count."""
+    write("Procfile", "web: serve\nworker: work\n")
+    document = {"env": {"A": "1", "B": {"value": True}}, "formation": {"web": {"quantity": 3}}}
+    path = write("app.json", json.dumps(document))
+    result = read_source(path, None, {})
+    assert dict(result.env) == {"A": "1", "B": "true"}
+    assert {n: p.count for n, p in result.processes.items()} == {"web": 3, "worker": None}
