@@ -289,6 +289,31 @@ def down(ctx: typer.Context,
         context.output.info(f"stopped and removed on {name}")
 
 
+@app.command()
+def migrate(ctx: typer.Context,
+            source: Annotated[str, typer.Option("--from", help="The backend the app runs on now.",
+                                                show_default=False)],
+            target: Annotated[str, typer.Option("--to", help="The backend to move it to.", show_default=False)],
+            drain: Annotated[bool, typer.Option("--drain", help="Scale the source to zero once the target is "
+                                                "healthy.")] = False,
+            timeout: TimeoutOption = 300.0,
+            file: FileOption = None, json: JsonOption = False, no_color: NoColorOption = False,
+            quiet: QuietOption = False) -> None:
+    """Deploy on another backend with the live counts of this one; with --drain, then scale this one to zero."""
+    from dataclasses import asdict
+
+    from procfleet.actions.migrating import migrate as migrate_action
+    from procfleet.errors import PlatformError
+
+    context = _context(ctx, file=file, json=json, no_color=no_color, quiet=quiet)
+    result = migrate_action(context, source, target, drain, _wait_options(context, True, timeout),
+                            report=context.output.info if not context.output.json else (lambda _: None))
+    if context.output.json:
+        context.output.data(asdict(result))
+    if result.failed:
+        raise PlatformError(result.error)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; the one place where errors become messages and exit statuses."""
     try:

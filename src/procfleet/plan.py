@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from procfleet.backend import LiveType
 
 Action = Literal["add", "remove", "change", "scale", "unchanged"]
-Reason = Literal["file", "kept", "new", "removed"]
+Reason = Literal["file", "kept", "new", "removed", "migrated"]
 NEW_TYPE_COUNT = 1  # a new type whose count the file leaves to the platform starts with one instance
 
 
@@ -60,12 +60,18 @@ def desired_count(file_count: int | None, live: int | None, keep_counts: bool) -
     return NEW_TYPE_COUNT, "new"
 
 
-def make_plan(formation: Formation, backend: str, live: Mapping[str, LiveType], keep_counts: bool) -> Plan:
-    """Compare the formation with what runs and list what deploy would do."""
+def make_plan(formation: Formation, backend: str, live: Mapping[str, LiveType], keep_counts: bool,
+              carried: Mapping[str, int] | None = None) -> Plan:
+    """Compare the formation with what runs and list what deploy would do.
+
+    `carried` holds counts brought from another platform by migrate; they win over every other rule.
+    """
     changes: list[TypeChange] = []
     for name, process in formation.processes.items():
         running = live.get(name)
         count, reason = desired_count(process.count, running.count if running else None, keep_counts)
+        if carried is not None and name in carried:
+            count, reason = carried[name], "migrated"
         if running is None:
             changes.append(TypeChange(name, "add", None, count, reason))
             continue

@@ -31,6 +31,8 @@ class LocalBackend:
         "count", "port", "health", "env", "env_file", "restart", "stop_signal", "stop_timeout",
     })
     formats: ClassVar[tuple[str, ...]] = ("instances", "procfile")
+    # deploy with no supervisor running becomes the supervisor, in the foreground, until it stops.
+    runs_in_foreground: ClassVar[bool] = True
 
     def __init__(self, session: Session) -> None:
         self.session = session

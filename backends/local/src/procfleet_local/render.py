@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from procfleet.backend import RenderedFile
+from procfleet.errors import FormationError
 from procfleet.model import Formation, masked
 from procfleet.plan import NEW_TYPE_COUNT
 from procfleet_local.instances import expand
@@ -27,6 +28,10 @@ def render_instances(formation: Formation, counts: Mapping[str, int], base_port:
 
 def render_procfile(formation: Formation, counts: Mapping[str, int]) -> RenderedFile:
     """A Procfile; the counts go in a comment line, which Foreman and Honcho skip."""
+    for name, process in formation.processes.items():
+        if "\n" in process.command.strip():
+            where = f"{formation.key_prefix}processes.{name}.command"
+            raise FormationError(formation.source, where, "spans several lines: a Procfile holds one line per type")
     formation_arg = ",".join(f"{name}={count}" for name, count in counts.items())
     lines = [f"# {formation.app.name}: foreman start -m {formation_arg}"]
     lines += [f"{name}: {process.command}" for name, process in formation.processes.items()]
