@@ -109,6 +109,19 @@ class Outcome:
     status: Status | None = None
     message: str = ""
 
+@dataclass(frozen=True)
+class ExportedApp:
+    """What a platform runs of an app: its definition, as a document one of the importers reads, and live counts."""
+
+    format: str  # the importer that reads the document: "compose" or "nomad"
+    source: Path  # the file the definition is in; with text, the name report lines give it (nomad:job/shop)
+    described: str  # what was read, for people: "Compose project shop (…/compose.yaml)"
+    counts: Mapping[str, int]  # the instances that exist now, by the document's own names for the types
+    text: str | None = None  # the document itself, when it is not a file on this machine
+    variables: Mapping[str, str] = field(default_factory=dict)  # what the document's interpolation must see
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # [backends.X] tables the document lacks
+    notes: tuple[str, ...] = ()  # what adopting it means for the user (not created by procfleet, drifted…)
+
 @runtime_checkable
 class Backend(Protocol):
     """A platform procfleet can run a formation on; found by name through `procfleet.backends`."""
@@ -153,4 +166,15 @@ class Backend(Protocol):
 
     def down(self, formation: Formation, purge: bool) -> None:
         """Stop and remove everything procfleet created for the app, and nothing else."""
+        ...
+
+@runtime_checkable
+class Exporter(Protocol):
+    """A backend that can also say what it runs, so `import --from-backend` can adopt an app (optional)."""
+
+    def export(self, app: str) -> ExportedApp | None:
+        """The app's definition as the platform holds it and its live counts; None when nothing of it runs.
+
+        Reads only: exporting never changes anything on the platform.
+        """
         ...

@@ -116,24 +116,40 @@ def backends_command(ctx: typer.Context, json: JsonOption = False, no_color: NoC
 
 @app.command("import")
 def import_command(ctx: typer.Context,
-                   source: Annotated[Path, typer.Argument(help="A Procfile, compose.yaml, app.json or Nomad job "
-                                                          "(JSON).", show_default=False)],
+                   source: Annotated[Path | None, typer.Argument(help="A Procfile, compose.yaml, app.json or Nomad "
+                                                                 "job (JSON).", show_default=False)] = None,
+                   from_backend: Annotated[str | None, typer.Option("--from-backend", help="Adopt what this "
+                                                                    "backend runs as --app instead, at its live "
+                                                                    "counts; changes nothing there.",
+                                                                    show_default=False)] = None,
                    fmt: Annotated[str | None, typer.Option("--format", help="procfile, compose, app.json or nomad "
                                                            "(default: detected).")] = None,
                    app_name: Annotated[str | None, typer.Option("--app", help="App name (default: from the source, "
-                                                                "else the folder's name).")] = None,
+                                                                "else the folder's name); with --from-backend, the "
+                                                                "Compose project, Swarm stack or Nomad job to "
+                                                                "read.")] = None,
                    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing formation "
                                                        "file.")] = False,
                    file: FileOption = None, json: JsonOption = False, no_color: NoColorOption = False,
                    quiet: QuietOption = False) -> None:
     """Write a formation file (-f, default ./formation.toml) from what the app already has, reporting what was left."""
     from procfleet import views
-    from procfleet.actions.importing import import_file
+    from procfleet.actions.importing import adopt, import_file
+    from procfleet.errors import UsageError
 
     context = _context(ctx, file=file, json=json, no_color=no_color, quiet=quiet)
     target = context.file or context.cwd / "formation.toml"
-    views.show_imported(context.output, import_file(source, target, fmt=fmt, app=app_name, force=force,
-                                                    environ=context.environ))
+    if from_backend is None:
+        if source is None:
+            raise UsageError("import needs a SOURCE file, or --from-backend NAME --app APP to adopt what runs")
+        views.show_imported(context.output, import_file(source, target, fmt=fmt, app=app_name, force=force,
+                                                        environ=context.environ))
+        return
+    if source is not None or fmt is not None:
+        raise UsageError("--from-backend reads what the backend runs: give no SOURCE file and no --format")
+    if not app_name:
+        raise UsageError(f"--from-backend {from_backend} needs --app NAME: the app to adopt")
+    views.show_imported(context.output, adopt(from_backend, app_name, target, context.session(), force=force))
 
 
 KeepCountsOption = Annotated[bool, typer.Option("--keep-counts", help="Keep every live count (like Nomad's "
@@ -300,8 +316,6 @@ def migrate(ctx: typer.Context,
             file: FileOption = None, json: JsonOption = False, no_color: NoColorOption = False,
             quiet: QuietOption = False) -> None:
     """Deploy on another backend with the live counts of this one; with --drain, then scale this one to zero."""
-    from dataclasses import asdict
-
     from procfleet.actions.migrating import migrate as migrate_action
     from procfleet.errors import PlatformError
 
@@ -309,8 +323,8 @@ def migrate(ctx: typer.Context,
     result = migrate_action(context, source, target, drain, _wait_options(context, True, timeout),
                             report=context.output.info if not context.output.json else (lambda _: None))
     if context.output.json:
-        context.output.data(asdict(result))
-    if result.failed:
+        context.output.data(result.as_json())
+    if result.error is not None:
         raise PlatformError(result.error)
 
 

@@ -77,9 +77,15 @@ def show_imported(output: Output, imported: Imported) -> None:
         output.warn(warning)
     if output.json:
         output.data({"file": str(imported.path), "source": str(imported.source), "format": imported.format,
-                     "app": imported.app, "types": imported.types, "warnings": imported.warnings})
+                     "app": imported.app, "types": imported.types, "warnings": imported.warnings,
+                     "backend": imported.backend, "counts": imported.counts if imported.backend else None})
         return
     left = f"; {len(imported.warnings)} lines above on what was not carried over" if imported.warnings else ""
+    if imported.backend is not None:
+        counts = " ".join(f"{name}={count}" for name, count in imported.counts.items())
+        output.info(f"wrote {imported.path} (adopted from {imported.backend}, app {imported.app}) with the live "
+                    f"counts {counts}{left}")
+        return
     output.info(f"wrote {imported.path} ({imported.format} import, app {imported.app}) with "
                 f"{len(imported.types)} process types: {', '.join(imported.types)}{left}")
 

@@ -9,7 +9,7 @@ from typing import Any
 from procfleet import registry
 from procfleet.actions.context import Context, load_formation
 from procfleet.backend import Backend, WaitOptions
-from procfleet.errors import NotRunning, PlatformError, UsageError
+from procfleet.errors import NotConverged, NotRunning, PlatformError, UsageError
 from procfleet.jsonshape import plan_json, status_json
 from procfleet.plan import make_plan
 
@@ -20,9 +20,15 @@ class Migration:
 
     source: str
     target: str
+    drain: bool
     steps: list[dict[str, Any]] = field(default_factory=list)
-    failed: str = ""
-    error: str = ""
+    failed: str | None = None  # "deploy" or "drain"
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The `migrate --json` document (docs/json.md)."""
+        return {"from": self.source, "to": self.target, "drain": self.drain, "ok": self.failed is None,
+                "failed": self.failed, "error": self.error, "steps": self.steps}
 
 
 def migrate(ctx: Context, source: str, target: str, drain: bool, wait: WaitOptions,
@@ -30,14 +36,15 @@ def migrate(ctx: Context, source: str, target: str, drain: bool, wait: WaitOptio
     """Deploy on target with source's live counts, wait until healthy, then (with drain) scale source to zero.
 
     If the target does not become healthy, the source is left exactly as it was and the result says which step
-    failed and why.
+    failed and why; what reached the target stays there, to be looked at or taken down.
     """
     if source == target:
         raise UsageError(f"--from and --to are both {source}: nothing to migrate")
     formation = load_formation(ctx)
     origin: Backend = registry.load(source)(ctx.session())
     destination: Backend = registry.load(target)(ctx.session())
-    migration = Migration(source=source, target=target)
+    migration = Migration(source=source, target=target, drain=drain)
+    waiting = WaitOptions(wait=True, timeout=wait.timeout, progress=wait.progress)
 
     live = origin.live(formation)
     if not live:
@@ -53,30 +60,45 @@ def migrate(ctx: Context, source: str, target: str, drain: bool, wait: WaitOptio
                          "another terminal); migrate then brings it to the live counts")
     plan = make_plan(formation, target, target_live, keep_counts=False, carried=counts)
     report(f"deploying on {target}: " + " ".join(f"{name}={count}" for name, count in plan.counts.items()))
+    step: dict[str, Any] = {"step": "deploy", "backend": target, "plan": plan_json(plan), "status": None,
+                            "error": None}
+    migration.steps.append(step)
     try:
-        outcome = destination.apply(formation, plan, WaitOptions(wait=True, timeout=wait.timeout,
-                                                                  progress=wait.progress))
+        outcome = destination.apply(formation, plan, waiting)
+    except NotConverged as exc:
+        return _failed(migration, step, "deploy", str(exc), f"{target} did not become healthy")
     except PlatformError as exc:
-        return _failed(migration, plan_json(plan), str(exc))
+        return _failed(migration, step, "deploy", str(exc), f"deploying on {target} failed")
+    step["status"] = status_json(outcome.status) if outcome.status else None
     if outcome.exit_code:
-        return _failed(migration, plan_json(plan), outcome.message or f"exit status {int(outcome.exit_code)}")
-    migration.steps.append({"step": "deploy", "backend": target, "plan": plan_json(plan),
-                            "status": status_json(outcome.status) if outcome.status else None})
-    report(f"{target} is healthy")
+        return _failed(migration, step, "deploy", outcome.message or f"exit status {int(outcome.exit_code)}",
+                       f"deploying on {target} failed")
+    report(f"{target} runs " + " ".join(f"{name}={count}" for name, count in plan.counts.items())
+           + ", healthy where a check exists")
 
-    if drain:
-        zero = dict.fromkeys(counts, 0)
-        status = origin.scale(formation, zero, WaitOptions(wait=True, timeout=wait.timeout, progress=wait.progress))
-        migration.steps.append({"step": "drain", "backend": source, "status": status_json(status)})
-        report(f"{source} scaled to zero")
-    else:
-        migration.steps.append({"step": "drain", "backend": source, "skipped": True})
+    drained: dict[str, Any] = {"step": "drain", "backend": source, "skipped": not drain, "status": None,
+                               "error": None}
+    migration.steps.append(drained)
+    if not drain:
         report(f"{source} still runs: pass --drain to scale it to zero once {target} is healthy")
+        return migration
+    try:
+        status = origin.scale(formation, dict.fromkeys(counts, 0), waiting)
+    except PlatformError as exc:
+        return _failed(migration, drained, "drain", str(exc), f"scaling {source} to zero failed")
+    drained["status"] = status_json(status)
+    report(f"{source} scaled to zero")
     return migration
 
 
-def _failed(migration: Migration, plan: dict[str, Any], reason: str) -> Migration:
-    migration.steps.append({"step": "deploy", "backend": migration.target, "plan": plan, "error": reason})
-    migration.failed = "deploy"
-    migration.error = f"{migration.target} did not become healthy, {migration.source} left untouched: {reason}"
+def _failed(migration: Migration, step: dict[str, Any], name: str, reason: str, what: str) -> Migration:
+    """Record the step's error; the message says what happened to each side."""
+    step["error"] = reason
+    migration.failed = name
+    if name == "deploy":
+        migration.error = (f"{what}, so {migration.source} was left untouched: {reason}\n(what reached "
+                           f"{migration.target} is left as it is: `procfleet ps -b {migration.target}` shows it, "
+                           f"`procfleet down -b {migration.target}` removes it)")
+    else:
+        migration.error = f"{migration.target} runs the app, healthy, but {what}: {reason}"
     return migration

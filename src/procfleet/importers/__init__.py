@@ -20,10 +20,19 @@ READERS: dict[str, Reader] = {
     "nomad": read_nomad,
 }
 
-__all__ = ["FORMATS", "READERS", "ImportResult", "read_source"]
+# The formats a backend can export what it runs in (procfleet.backend.ExportedApp), read from a file or from text.
+TextReader = Callable[[Path, Mapping[str, str], str | None], ImportResult]
+EXPORT_READERS: dict[str, TextReader] = {"compose": read_compose, "nomad": read_nomad}
+
+__all__ = ["EXPORT_READERS", "FORMATS", "READERS", "ImportResult", "read_exported", "read_source"]
 
 
 def read_source(path: Path, fmt: str | None, environ: Mapping[str, str]) -> ImportResult:
     """Read path in the given format (detected when None); environ feeds Compose's interpolation."""
     chosen = fmt or detect_format(path, read_text(path))
     return READERS[chosen](path, environ)
+
+
+def read_exported(fmt: str, source: Path, text: str | None, environ: Mapping[str, str]) -> ImportResult:
+    """Read what a backend exported: the file at source, or text (named source in the report)."""
+    return EXPORT_READERS[fmt](source, environ, text)

@@ -27,15 +27,15 @@ OWN_NETWORK_LABEL = "procfleet.app"  # procfleet's ownership label, on its servi
 PROJECT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # what `docker compose -p` accepts
 
 
-def read_compose(path: Path, environ: Mapping[str, str]) -> ImportResult:
-    """The formation a Compose file describes, resolved as `docker compose config` would resolve it."""
+def read_compose(path: Path, environ: Mapping[str, str], text: str | None = None) -> ImportResult:
+    """The formation a Compose file (or text, named path) describes, resolved as `docker compose config` would."""
     report = Report(path)
 
     def unset(name: str, where: Where) -> None:
         report.note(where.key, f"the variable {name} is not set: a blank string was used, as Compose does")
 
     variables = project_variables(path.parent, environ)
-    document = load_document(path, variables, unset)
+    document = load_document(path, variables, unset, text)
     if not document.get("services"):
         raise Where(path, "services").error("no services: a Compose file lists its services under services:")
     _report_top_level(document, report)

@@ -25,9 +25,9 @@ def project_variables(folder: Path, environ: Mapping[str, str]) -> dict[str, str
     return {**from_file, **environ}
 
 
-def load_document(path: Path, variables: Mapping[str, str], unset: Unset) -> Json:
-    """One compose file, interpolated; it must be a mapping."""
-    document = load_yaml(path)
+def load_document(path: Path, variables: Mapping[str, str], unset: Unset, text: str | None = None) -> Json:
+    """One compose file (or its text, named path), interpolated; it must be a mapping."""
+    document = load_yaml(path, text)
     if document is None:
         document = {}
     if not isinstance(document, dict):

@@ -20,12 +20,13 @@ FORMAT = "nomad"
 JOB_KEYS = ("ID", "Name", "Type", "Datacenters", "Namespace", "Region", "NodePool", "Meta", "TaskGroups")
 DRIVERS = ("docker", "exec", "raw_exec")  # what [backends.nomad] driver accepts
 NOMAD_DEFAULTS = {"namespace": "default", "region": "global", "node_pool": "default"}
+READ_BACK = ("Version", "JobModifyIndex", "SubmitTime")  # set by the server: a job Nomad returned, defaults filled in
 
 
-def read_json(path: Path) -> Any:
-    """A JSON file; bad JSON is an error naming the file and the line."""
+def read_json(path: Path, text: str | None = None) -> Any:
+    """A JSON file (or text, named path); bad JSON is an error naming the file and the line."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8") if text is None else text)
     except FileNotFoundError:
         raise FormationError(path, "", "file not found") from None
     except (IsADirectoryError, UnicodeDecodeError):
@@ -34,10 +35,10 @@ def read_json(path: Path) -> Any:
         raise FormationError(path, f"line {exc.lineno}", f"invalid JSON: {exc.msg}") from None
 
 
-def read_nomad(path: Path, environ: Mapping[str, str]) -> ImportResult:
-    """The formation a Nomad job describes: groups, counts, commands, env, checks, stop and resources."""
+def read_nomad(path: Path, environ: Mapping[str, str], text: str | None = None) -> ImportResult:
+    """The formation a Nomad job (in path, or text named path) describes: groups, counts, commands, env, checks."""
     report = Report(path)
-    data = v.table(read_json(path), Where(path, ""))
+    data = v.table(read_json(path, text), Where(path, ""))
     root = Where(path, "")
     if isinstance(data.get("Job"), dict):
         report_rest(data, ("Job",), root, report)  # the register body's flags (PreserveCounts…) are the caller's
@@ -52,7 +53,8 @@ def read_nomad(path: Path, environ: Mapping[str, str]) -> ImportResult:
         report.skipped(root.child("Type").key, "procfleet runs a service job")
     _report_meta(data.get("Meta") or {}, root.child("Meta"), report)
     report_rest(data, JOB_KEYS, root, report)
-    groups = _groups(data, app or job_id, root.child("TaskGroups"), report)
+    read_back = any(key in data for key in READ_BACK)
+    groups = _groups(data, app or job_id, root.child("TaskGroups"), report, read_back)
     result = ImportResult(
         format=FORMAT, source=path, processes={name: g.process for name, g in groups.items()},
         app_name=app, backend="nomad",
@@ -61,13 +63,14 @@ def read_nomad(path: Path, environ: Mapping[str, str]) -> ImportResult:
     return replace(hoisted(result), warnings=tuple(report.lines))
 
 
-def _groups(job: Mapping[str, Any], app: str, where: Where, report: Report) -> dict[str, ImportedGroup]:
+def _groups(job: Mapping[str, Any], app: str, where: Where, report: Report,
+            read_back: bool) -> dict[str, ImportedGroup]:
     groups: dict[str, ImportedGroup] = {}
     taken: dict[str, str] = {}
     for index, data in enumerate(tables(job.get("TaskGroups"), where)):
         original = v.string(data.get("Name"), Where(where.file, f"{where.key}[{index}].Name"))
         at = where.child(original)
-        imported = read_group(original, data, app, at, report)
+        imported = read_group(original, data, app, at, report, read_back)
         if imported is None:
             continue
         name = type_name(original, at, taken)

@@ -18,6 +18,9 @@ from procfleet.validation import Where, describe
 Json = Mapping[str, Any]
 MHZ_PER_CORE = 1000  # the inverse of the Nomad backend's mapping, so round trips hold
 MIB = 1024**2
+# What Nomad gives a task that asks for no resources: in a job read back from Nomad, read as "not set".
+DEFAULT_CPU_MHZ = 100
+DEFAULT_MEMORY_MB = 300
 OURS = ("PROCFLEET_PROCESS",)
 META_PREFIX = "procfleet."
 # The RestartPolicy blocks procfleet's Nomad backend renders; any other policy is mapped by its mode.
@@ -39,10 +42,12 @@ class ImportedGroup:
     driver: str
 
 
-def read_group(name: str, group: Json, app: str, where: Where, report: Report) -> ImportedGroup | None:
+def read_group(name: str, group: Json, app: str, where: Where, report: Report,
+               read_back: bool = False) -> ImportedGroup | None:
     """The group's main task as a process type, or None (reported) when it runs no command procfleet can take.
 
-    app is the app's name, which procfleet's service names start with (<app>-<type>).
+    app is the app's name, which procfleet's service names start with (<app>-<type>); read_back says the job is
+    one Nomad returned (GET /v1/job/:id), with its defaults filled in.
     """
     task, task_where = _main_task(group, where, report)
     if task is None:
@@ -65,8 +70,11 @@ def read_group(name: str, group: Json, app: str, where: Where, report: Report) -
     report_rest(group, ("Name", "Count", "Tasks", "Networks", "Services", "RestartPolicy", "ReschedulePolicy",
                         "Meta"), where, report)
     _report_meta(group.get("Meta") or {}, where.child("Meta"), report)
+    # Nomad copies the group's RestartPolicy into each task of a job it returns; only a task's own one says more.
+    inherited = ("RestartPolicy",) if without_unset(task.get("RestartPolicy") or {}) in (
+        {}, without_unset(group.get("RestartPolicy") or {})) else ()
     report_rest(task, ("Name", "Driver", "Config", "Env", "Resources", "KillTimeout", "KillSignal", "Services",
-                       "Meta", "Lifecycle"), task_where, report)
+                       "Meta", "Lifecycle", *inherited), task_where, report)
     _report_meta(task.get("Meta") or {}, task_where.child("Meta"), report)
     docker = driver in ("docker", "podman")
     count = group.get("Count")
@@ -82,7 +90,7 @@ def read_group(name: str, group: Json, app: str, where: Where, report: Report) -
         stop_signal=v.signal_name(task.get("KillSignal") or ("SIGTERM" if docker else "SIGINT"),
                                   task_where.child("KillSignal")),
         stop_timeout=seconds(task.get("KillTimeout", 5 * SECOND), task_where.child("KillTimeout")),
-        resources=_resources(task.get("Resources") or {}, task_where.child("Resources"), report),
+        resources=_resources(task.get("Resources") or {}, task_where.child("Resources"), report, read_back),
         image=str(config["image"]) if docker and config.get("image") else None,
     )
     return ImportedGroup(process=process, driver=driver)
@@ -192,12 +200,19 @@ def _expected_reschedule(policy: Json, restart: RestartPolicy) -> bool:
     return bool(without_unset(policy) == DEFAULT_RESCHEDULE)
 
 
-def _resources(resources: Any, where: Where, report: Report) -> Resources:
-    """CPU in MHz (1000 MHz a core) or Cores, and MemoryMB; the other resources are reported."""
+def _resources(resources: Any, where: Where, report: Report, read_back: bool) -> Resources:
+    """CPU in MHz (1000 MHz a core) or Cores, and MemoryMB; the other resources are reported.
+
+    In a job read back from Nomad, its defaults (100 MHz, 300 MB) are read as not set: Nomad writes them into every
+    task that asked for nothing, and a task that asked for exactly them runs the same way there.
+    """
     data = v.table(resources, where)
     report_rest(data, ("CPU", "Cores", "MemoryMB"), where, report)
-    cpu = data.get("Cores") or (data["CPU"] / MHZ_PER_CORE if data.get("CPU") else None)
-    memory = data.get("MemoryMB")
+    mhz, memory = data.get("CPU"), data.get("MemoryMB")
+    if read_back:
+        mhz = None if mhz == DEFAULT_CPU_MHZ else mhz
+        memory = None if memory == DEFAULT_MEMORY_MB else memory
+    cpu = data.get("Cores") or (mhz / MHZ_PER_CORE if mhz else None)
     return Resources(cpu=None if cpu is None else v.number(cpu, where.child("CPU")),
                      memory=None if memory is None else v.integer(memory, where.child("MemoryMB"), minimum=1) * MIB)
 

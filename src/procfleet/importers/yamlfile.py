@@ -41,14 +41,15 @@ def _int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
 ComposeLoader.add_constructor("tag:yaml.org,2002:int", _int)
 
 
-def load_yaml(path: Path) -> Any:
-    """The YAML document in path; a missing file or bad YAML is an error naming the file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FormationError(path, "", "file not found") from None
-    except (IsADirectoryError, UnicodeDecodeError):
-        raise FormationError(path, "", "not a readable text file") from None
+def load_yaml(path: Path, text: str | None = None) -> Any:
+    """The YAML document in path (or text, named path); a missing file or bad YAML is an error naming the file."""
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise FormationError(path, "", "file not found") from None
+        except (IsADirectoryError, UnicodeDecodeError):
+            raise FormationError(path, "", "not a readable text file") from None
     try:
         return yaml.load(text, Loader=ComposeLoader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as exc:

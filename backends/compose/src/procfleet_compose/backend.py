@@ -8,14 +8,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from procfleet.backend import FEATURES, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
+from procfleet.backend import FEATURES, ExportedApp, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
 from procfleet.errors import PlatformError, UsageError
-from procfleet.model import Formation
+from procfleet.model import App, Formation
 from procfleet.plan import Plan
 from procfleet.validation import Where
 from procfleet_compose import composefile, converge
 from procfleet_compose import options as compose_options
 from procfleet_compose.engine import Echo, Engine
+from procfleet_compose.export import exported
 from procfleet_compose.status import Container, build_status, foreign, live_types
 from procfleet_compose.translate import FINGERPRINT_LABEL, compose_document, file_counts
 
@@ -166,6 +167,11 @@ class ComposeBackend:
         path = self.compose_file(formation)
         if path.exists() and composefile.is_ours(path):
             path.unlink()
+
+    def export(self, app: str) -> ExportedApp | None:
+        """The file the Compose project `app` was started from, and its containers per service; reads only."""
+        placeholder = Formation(app=App(name=app), processes={})  # the engine wants one for its error messages
+        return exported(app, Engine(placeholder, app).containers())
 
     def _document(self, formation: Formation) -> dict[str, Any]:
         """procfleet's copy of the compose file, re-created at the live counts if it is gone (deployed elsewhere).

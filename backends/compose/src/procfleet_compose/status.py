@@ -15,6 +15,7 @@ PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
 NUMBER_LABEL = "com.docker.compose.container-number"
 ONEOFF_LABEL = "com.docker.compose.oneoff"
+CONFIG_FILES_LABEL = "com.docker.compose.project.config_files"  # the files `up` read, comma-separated
 MIXED = "mixed"  # the fingerprint of a type whose containers disagree (an update was interrupted)
 
 
@@ -37,6 +38,7 @@ class Container:
     started_at: datetime | None = None
     ports: str = ""
     error: str = ""
+    config_files: tuple[str, ...] = ()  # the Compose files the container was created from
 
     @property
     def running(self) -> bool:
@@ -68,6 +70,7 @@ def parse(inspected: Mapping[str, Any]) -> Container:
         started_at=_timestamp(state.get("StartedAt")),
         ports=format_ports((inspected.get("NetworkSettings") or {}).get("Ports")),
         error=str(state.get("Error") or ""),
+        config_files=tuple(path for path in labels.get(CONFIG_FILES_LABEL, "").split(",") if path),
     )
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from procfleet.backend import FEATURES, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
+from procfleet.backend import FEATURES, ExportedApp, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
 from procfleet.errors import NotConverged, NotRunning, PlatformError, UsageError
-from procfleet.model import Formation
+from procfleet.model import App, Formation
 from procfleet.plan import Plan
 from procfleet.validation import Where
 from procfleet_nomad import options as nomad_options
@@ -80,6 +81,26 @@ class NomadBackend:
         client = self._nomad(formation)
         allocs = client.allocations(job_id(formation)).body or []
         show_logs(client, allocs, types, follow, tail, self.session.out, self.session.err)
+
+    def export(self, app: str) -> ExportedApp | None:
+        """The job `app` as Nomad returns it (GET /v1/job/:id), with each group's count; reads only."""
+        client = self._nomad(Formation(app=App(name=app), processes={}))  # NOMAD_* alone say where it is
+        job = client.read_job(app)
+        if job is None or job.get("Stop"):
+            return None
+        notes = []
+        if owner(job) != app:
+            notes.append(f"Nomad job {app} was not registered by procfleet (its meta has no procfleet.app = "
+                         f'"{app}"), and procfleet only touches what it owns: `procfleet deploy -b nomad` will refuse '
+                         "to change it; stop it first (`nomad job stop`) to run the formation in its place")
+        return ExportedApp(
+            format="nomad",
+            source=Path(f"nomad:job/{app}"),
+            described=f"Nomad job {app} version {job.get('Version')} at {client.connection.described}",
+            counts={name: int(group.get("Count") or 0) for name, group in groups(job).items()},
+            text=json.dumps(job),
+            notes=tuple(notes),
+        )
 
     # -- changing -----------------------------------------------------------------------------------
 
