@@ -10,7 +10,7 @@ nox.options.sessions = ["lint", "types", "tests"]
 nox.options.error_on_missing_interpreters = True
 
 # The core and every built-in backend, installed the way a user installs them.
-PACKAGES = ["-e", ".", "-e", "backends/local", "-e", "backends/compose", "-e", "backends/nomad"]
+PACKAGES = ["-e", ".", "-e", "backends/local", "-e", "backends/compose", "-e", "backends/swarm", "-e", "backends/nomad"]
 TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3", "honcho>=2", "python-hcl2>=8", "jsonschema>=4"]
 SOURCES = ["src", "backends", "tests", "examples", "bench", "noxfile.py"]
 
@@ -44,5 +44,5 @@ def types(session: nox.Session) -> None:
     """mypy --strict over the packages and the tests."""
     session.install(*PACKAGES, "mypy>=1.10", "pytest>=8", "nox", "python-hcl2>=8", "types-requests",
                     "types-PyYAML")
-    session.run("mypy", "--strict", "src", "backends/local/src", "backends/compose/src", "backends/nomad/src", "tests",
-                "noxfile.py")
+    session.run("mypy", "--strict", "src", "backends/local/src", "backends/compose/src", "backends/swarm/src",
+                "backends/nomad/src", "tests", "noxfile.py")

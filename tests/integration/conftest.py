@@ -17,9 +17,9 @@ def in_ci() -> bool:
     return os.environ.get("PROCFLEET_CI", "") not in ("", "0")
 
 
-def engine_missing(reason: str) -> None:
-    """Fail in CI, skip locally, saying why either way."""
-    message = f"{reason} (run .ci/docker-setup.sh to install and start it)"
+def engine_missing(reason: str, setup: str = ".ci/docker-setup.sh") -> None:
+    """Fail in CI, skip locally, saying why either way and which script sets the engine up."""
+    message = f"{reason} (run {setup} to set it up)"
     if in_ci():
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
@@ -54,4 +54,5 @@ def swarm_engine(docker_engine: None) -> None:
     done = subprocess.run(["docker", "info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"],
                           capture_output=True, text=True, timeout=30, check=False)
     if done.stdout.strip() != "active true":
-        engine_missing(f"this Docker engine is not a swarm manager ({done.stdout.strip() or done.stderr.strip()})")
+        engine_missing(f"this Docker engine is not a swarm manager ({done.stdout.strip() or done.stderr.strip()})",
+                       ".ci/swarm-setup.sh")

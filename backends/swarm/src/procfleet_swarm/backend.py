@@ -1,0 +1,205 @@
+"""The swarm backend's entry point: the Backend protocol on Docker Swarm, one stack per app, one service per type."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from procfleet.backend import FEATURES, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
+from procfleet.errors import NotConverged, NotRunning, PlatformError, UsageError
+from procfleet.model import Formation
+from procfleet.plan import Plan
+from procfleet.units import format_duration
+from procfleet.validation import Where
+from procfleet_compose.translate import APP_LABEL, PROCESS_LABEL, SHELL, file_counts
+from procfleet_swarm import converge, translate
+from procfleet_swarm import options as swarm_options
+from procfleet_swarm.converge import Baseline
+from procfleet_swarm.engine import Engine
+from procfleet_swarm.options import SwarmOptions
+from procfleet_swarm.status import Service, Snapshot, build_status, foreign, live_types
+
+DOWN_TIMEOUT = 120.0  # seconds `down` waits for the stack's networks to go
+DOWN_POLL = 0.5
+ONEOFF_LABEL = "procfleet.oneoff"
+
+
+class SwarmBackend:
+    """Runs the formation as a Docker Swarm stack named after the app."""
+
+    name: ClassVar[str] = "swarm"
+    features: ClassVar[frozenset[str]] = frozenset(FEATURES)
+    formats: ClassVar[tuple[str, ...]] = ("stack",)
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._engines: dict[str, Engine] = {}
+
+    def validate_options(self, options: Mapping[str, Any], where: Where) -> Mapping[str, Any]:
+        """Check `[backends.swarm]`."""
+        return swarm_options.validate(options, where)
+
+    def render(self, formation: Formation, fmt: str) -> list[RenderedFile]:
+        """stack.yaml with the file's counts (a type without one: 1)."""
+        settings = swarm_options.settings(formation)
+        document = translate.stack_document(formation, file_counts(formation), settings)
+        return [RenderedFile("stack.yaml", translate.to_yaml(document, formation, settings.stack_for(formation)))]
+
+    # -- where things are ------------------------------------------------------------------------------------
+
+    def stack(self, formation: Formation) -> str:
+        """The stack: the app's name unless `[backends.swarm] stack` says otherwise."""
+        return swarm_options.settings(formation).stack_for(formation)
+
+    def engine(self, formation: Formation) -> Engine:
+        """The stack on the swarm (python-on-whales is imported when it is first asked something)."""
+        stack = self.stack(formation)
+        if stack not in self._engines:
+            self._engines[stack] = Engine(stack)
+        return self._engines[stack]
+
+    def owned_services(self, formation: Formation) -> list[Service]:
+        """The stack's services, refusing to go on if any of them is not procfleet's for this app."""
+        engine = self.engine(formation)
+        services = engine.services()
+        strangers = foreign(services, formation.app.name)
+        if strangers:
+            names = ", ".join(s.name for s in strangers[:3])
+            raise PlatformError(f'the stack "{engine.stack}" has services procfleet did not create for '
+                                f"{formation.app.name} ({names}): procfleet only touches what it owns; set "
+                                "[backends.swarm] stack to another name")
+        return services
+
+    def snapshot(self, formation: Formation) -> Snapshot:
+        """The stack's services (all procfleet's, or an error), their tasks and node names, in one look."""
+        engine = self.engine(formation)
+        services = self.owned_services(formation)
+        tasks = engine.tasks(services)
+        return Snapshot(services=tuple(services), tasks=tuple(tasks),
+                        nodes=engine.nodes([t.node_id for t in tasks]) if tasks else {})
+
+    def observe(self, formation: Formation) -> tuple[Status, Snapshot]:
+        """Status and the snapshot it was built from."""
+        snapshot = self.snapshot(formation)
+        return build_status(formation, formation.app.name, snapshot), snapshot
+
+    def _wait(self, formation: Formation, targets: Mapping[str, int], wait: WaitOptions, baseline: Baseline) -> Status:
+        if not wait.wait:
+            return self.observe(formation)[0]
+        engine = self.engine(formation)
+        return converge.wait_for(formation, targets, wait, lambda: self.observe(formation),
+                                 lambda task: engine.task_output(task, converge.LOG_LINES), baseline)
+
+    def _echo(self, wait: WaitOptions, lines: Sequence[str]) -> None:
+        if wait.progress is None:
+            return
+        for line in lines:
+            self.session.err.write(line.rstrip() + "\n")
+        self.session.err.flush()
+
+    def resolve_image(self, formation: Formation, settings: SwarmOptions) -> str:
+        """`--resolve-image`: as set, or for "auto" `never` when every image was built here and never pushed.
+
+        Such an image has no registry digest to pin, and asking a registry for one only prints a warning;
+        an image that came from a registry is pinned to its digest, so every node runs the same one.
+        """
+        if settings.resolve_image != "auto":
+            return settings.resolve_image
+        images = list(dict.fromkeys(i for p in formation.processes.values() if (i := formation.image_for(p))))
+        digests = self.engine(formation).image_digests(images)
+        return "never" if all(found is not None and not found for found in digests.values()) else "always"
+
+    # -- the protocol ---------------------------------------------------------------------------------------
+
+    def live(self, formation: Formation) -> dict[str, LiveType]:
+        """Each type's deploy.replicas and fingerprint label; a type scaled to zero is live with count 0."""
+        return live_types(self.owned_services(formation))
+
+    def apply(self, formation: Formation, plan: Plan, wait: WaitOptions) -> Outcome:
+        """`docker stack deploy --prune` of the stack file for the plan's counts, then wait for it."""
+        settings = swarm_options.settings(formation)
+        stack = settings.stack_for(formation)
+        text = translate.to_yaml(translate.stack_document(formation, plan.counts, settings), formation, stack)
+        baseline = Baseline.of(self.snapshot(formation))  # refuses a stack holding what is not procfleet's
+        lines = self.engine(formation).deploy(text, self.resolve_image(formation, settings))
+        self._echo(wait, lines)
+        return Outcome(status=self._wait(formation, plan.counts, wait, baseline))
+
+    def scale(self, formation: Formation, targets: Mapping[str, int], wait: WaitOptions) -> Status:
+        """`docker service scale` of every changed type in one call: tasks that stay are untouched."""
+        snapshot = self.snapshot(formation)
+        unknown = [name for name in targets if snapshot.service(name) is None]
+        if unknown:
+            raise UsageError(f"{', '.join(unknown)}: not deployed on swarm yet; run `procfleet deploy -b swarm`")
+        changed = {}
+        for name, count in targets.items():
+            service = snapshot.service(name)
+            if service is not None and service.replicas != count:
+                changed[service.name] = count
+        if changed:
+            self._echo(wait, self.engine(formation).scale(changed))
+        return self._wait(formation, targets, wait, Baseline.of(snapshot))
+
+    def status(self, formation: Formation) -> Status:
+        """Per type desired/running/healthy; per task its node, state, ports, earlier failures, uptime, error."""
+        return self.observe(formation)[0]
+
+    def logs(self, formation: Formation, types: Sequence[str], follow: bool, tail: int | None) -> None:
+        """`docker service logs [-f] [--tail N]` of each type's service (all of them at once with -f)."""
+        services = {s.process: s.name for s in self.owned_services(formation)}
+        if not services:
+            raise NotRunning(self._not_deployed(formation))
+        missing = [name for name in types if name not in services]
+        if missing:
+            raise UsageError(f"{', '.join(missing)}: not deployed on swarm; run `procfleet deploy -b swarm`")
+        names = [services[name] for name in (types or [n for n in formation.processes if n in services])]
+        self.engine(formation).logs(names, follow, tail, self.session.out, self.session.err)
+
+    def run(self, formation: Formation, argv: Sequence[str], process: str | None) -> int:
+        """A one-off container of the type (the first by default) on this node, on the stack's network."""
+        name = process or next(iter(formation.processes))
+        the_type = formation.processes[name]
+        image = translate.image(formation, the_type)
+        engine = self.engine(formation)
+        self.owned_services(formation)
+        network = translate.network_name(engine.stack)
+        if network not in engine.networks():
+            raise NotRunning(self._not_deployed(formation) + " (a one-off joins the stack's network)")
+        env = translate.environment(formation, the_type)
+        tty = self.session.out.isatty() and sys.stdin is not None and sys.stdin.isatty()
+        command = ["run", "--rm", "--init", "--network", network, "--entrypoint", SHELL[0],
+                   "--label", f"{APP_LABEL}={formation.app.name}", "--label", f"{PROCESS_LABEL}={name}",
+                   "--label", f"{ONEOFF_LABEL}=true", *(["-i", "-t"] if tty else []),
+                   image, *SHELL[1:], shlex.join(argv)]
+        return engine.run(command, env, tty, self.session.out, self.session.err)
+
+    def down(self, formation: Formation, purge: bool) -> None:
+        """`docker stack rm`, then wait until the stack's networks are gone (Swarm removes them after the last task).
+
+        Until then a new deploy of the same stack would fail on them; exited containers Swarm clears on its own.
+        """
+        engine = self.engine(formation)
+        services = self.owned_services(formation)
+        networks = engine.networks()
+        theirs = [network for network, app in networks.items() if app != formation.app.name]
+        if theirs:
+            raise PlatformError(f'the stack "{engine.stack}" has networks procfleet did not create for '
+                                f"{formation.app.name} ({', '.join(theirs)}): procfleet only touches what it owns")
+        if not services and not networks:
+            return
+        engine.remove()
+        deadline = time.monotonic() + DOWN_TIMEOUT
+        while networks:
+            if time.monotonic() >= deadline:
+                raise NotConverged(f"the stack {engine.stack} was removed, but after {format_duration(DOWN_TIMEOUT)} "
+                                   f"its networks are still there ({', '.join(networks)}): see "
+                                   f"`docker stack ps {engine.stack}` and `docker network inspect`")
+            time.sleep(DOWN_POLL)
+            networks = engine.networks()
+
+    def _not_deployed(self, formation: Formation) -> str:
+        return (f"{formation.app.name} is not deployed on swarm: start it with "
+                "`procfleet deploy --backend swarm`")

@@ -1,0 +1,273 @@
+"""The edge: the docker CLI's swarm commands through python-on-whales, every failure made a PlatformError.
+
+python_on_whales is imported here only, when a method first talks to Docker: rendering never loads it. The
+stack's objects are read as JSON (`docker … inspect`) in a few calls per look, never one call per task.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, TextIO
+
+from procfleet.errors import PlatformError
+from procfleet_swarm import failures
+from procfleet_swarm.status import NAMESPACE_LABEL, Service, Snapshot, Task, parse_service, parse_task
+
+if TYPE_CHECKING:
+    from python_on_whales import DockerException
+
+DOCKER_RUN_FAILED = 125  # docker run's status when Docker, not the command, failed
+
+
+class Engine:
+    """One stack on the swarm the docker CLI points at (DOCKER_HOST, `docker context`)."""
+
+    def __init__(self, stack: str) -> None:
+        self.stack = stack
+        self._docker: list[str] | None = None
+        self._nodes: dict[str, str] = {}
+
+    @property
+    def docker(self) -> list[str]:
+        """The docker command python-on-whales would run (its binary, and any --config/--context)."""
+        if self._docker is None:
+            from python_on_whales import DockerClient
+            from python_on_whales.client_config import ClientNotFoundError
+
+            try:
+                self._docker = [str(part) for part in DockerClient().client_config.docker_cmd]
+            except ClientNotFoundError as exc:
+                raise PlatformError(failures.docker_missing()) from exc
+        return self._docker
+
+    @contextmanager
+    def translated(self, action: str) -> Iterator[None]:
+        """Turn python-on-whales' errors into one actionable line, chained to the original."""
+        from python_on_whales import DockerException
+        from python_on_whales.client_config import ClientNotFoundError
+
+        try:
+            yield
+        except ClientNotFoundError as exc:
+            raise PlatformError(failures.docker_missing()) from exc
+        except DockerException as exc:
+            raise PlatformError(f"{action}: {failures.explain(_output(exc))}") from exc
+        except FileNotFoundError as exc:  # the binary went away since python-on-whales found it
+            raise PlatformError(failures.docker_missing()) from exc
+
+    def _run(self, *args: str, stdin: bytes | None = None) -> str:
+        from python_on_whales.utils import run
+
+        return run([*self.docker, *args], input=stdin or b"", return_stderr=False)
+
+    def _both(self, *args: str, stdin: bytes | None = None) -> tuple[str, str]:
+        from python_on_whales.utils import run
+
+        out, err = run([*self.docker, *args], input=stdin or b"", return_stderr=True)
+        return out, err
+
+    def _inspect(self, ids: Sequence[str], *kind: str) -> list[dict[str, Any]]:
+        """`docker inspect` of many objects in one call; objects gone since they were listed are left out."""
+        if not ids:
+            return []
+        from python_on_whales import DockerException
+
+        try:
+            output = self._run("inspect", *kind, *ids)
+        except DockerException as exc:
+            stderr = (exc.stderr or "").lower()
+            if "no such" not in stderr and "not found" not in stderr:
+                raise
+            output = exc.stdout or "[]"
+        loaded = json.loads(output or "[]")
+        return [item for item in loaded if isinstance(item, dict)]
+
+    # -- looking -------------------------------------------------------------------------------------------
+
+    def services(self) -> list[Service]:
+        """Every service in the stack's namespace, procfleet's or not: two CLI calls."""
+        with self.translated("cannot list the stack's services"):
+            ids = self._run("service", "ls", "-q", "--filter", f"label={NAMESPACE_LABEL}={self.stack}").split()
+            return [parse_service(item, self.stack) for item in self._inspect(ids, "--type", "service")]
+
+    def tasks(self, services: Sequence[Service]) -> list[Task]:
+        """Every task of these services, history included (Swarm keeps a few per slot): two CLI calls."""
+        if not services:
+            return []
+        from python_on_whales import DockerException
+
+        with self.translated("cannot list the stack's tasks"):
+            try:
+                ids = self._run("service", "ps", "-q", "--no-trunc", *(s.id for s in services)).split()
+            except DockerException as exc:
+                # A service removed between the two looks (deploy --prune, down): look again without it.
+                if "no such service" not in (exc.stderr or "").lower():
+                    raise
+                alive = {s.id for s in self.services()}
+                return self.tasks([s for s in services if s.id in alive])
+            return [parse_task(item) for item in self._inspect(ids, "--type", "task")]
+
+    def nodes(self, wanted: Sequence[str] = ()) -> dict[str, str]:
+        """Node hostnames by ID, asked again only when a task names a node not seen yet."""
+        if not self._nodes or any(node and node not in self._nodes for node in wanted):
+            with self.translated("cannot list the swarm's nodes"):
+                for line in self._run("node", "ls", "--format", "{{.ID}} {{.Hostname}}").splitlines():
+                    node_id, _, hostname = line.partition(" ")
+                    self._nodes[node_id] = hostname
+        return dict(self._nodes)
+
+    def snapshot(self) -> Snapshot:
+        """The stack's services, their tasks and the nodes' names, in one look."""
+        services = self.services()
+        tasks = self.tasks(services)
+        return Snapshot(services=tuple(services), tasks=tuple(tasks),
+                        nodes=self.nodes([t.node_id for t in tasks]) if tasks else {})
+
+    def networks(self) -> dict[str, str | None]:
+        """The stack's networks, each with its procfleet.app label (None: not procfleet's)."""
+        with self.translated("cannot list the stack's networks"):
+            ids = self._run("network", "ls", "-q", "--filter", f"label={NAMESPACE_LABEL}={self.stack}").split()
+            return {str(item.get("Name")): (item.get("Labels") or {}).get("procfleet.app")
+                    for item in self._inspect(ids, "--type", "network")}
+
+    def image_digests(self, images: Sequence[str]) -> dict[str, list[str] | None]:
+        """Each image's registry digests on this engine's node; None when the image is not there."""
+        found: dict[str, list[str] | None] = dict.fromkeys(images)
+        with self.translated("cannot inspect the images"):
+            for image in images:
+                items = self._inspect([image], "--type", "image")
+                if items:
+                    found[image] = list(items[0].get("RepoDigests") or [])
+        return found
+
+    def task_output(self, task_id: str, lines: int) -> str:
+        """The last lines a task printed (for failure reports); empty when they cannot be read."""
+        from python_on_whales import DockerException
+
+        try:
+            out, err = self._both("service", "logs", "--raw", "--tail", str(lines), task_id)
+        except DockerException:
+            return ""
+        return "\n".join(part for part in (out.rstrip(), err.rstrip()) if part)
+
+    # -- acting --------------------------------------------------------------------------------------------
+
+    def deploy(self, stack_file: str, resolve_image: str) -> list[str]:
+        """`docker stack deploy --prune` with the file on stdin (no copy of its env values on disk)."""
+        with self.translated("docker stack deploy failed"):
+            out, err = self._both("stack", "deploy", "--prune", "--resolve-image", resolve_image,
+                                  "--compose-file", "-", self.stack, stdin=stack_file.encode())
+        return failures.output_lines([*out.splitlines(), *err.splitlines()])
+
+    def scale(self, replicas: Mapping[str, int]) -> list[str]:
+        """`docker service scale -d S=N …`: every service in one call."""
+        with self.translated("docker service scale failed"):
+            out, err = self._both("service", "scale", "--detach",
+                                  *(f"{name}={count}" for name, count in replicas.items()))
+        return failures.output_lines([*out.splitlines(), *err.splitlines()])
+
+    def remove(self) -> list[str]:
+        """`docker stack rm`: its services, then its networks (which go once their last task has)."""
+        with self.translated("docker stack rm failed"):
+            out, err = self._both("stack", "rm", self.stack)
+        return failures.output_lines([*out.splitlines(), *err.splitlines()])
+
+    def logs(self, services: Sequence[str], follow: bool, tail: int | None, out: TextIO, err: TextIO) -> None:
+        """`docker service logs` per service, one after another, or all at once when following."""
+        options = [*(["--follow"] if follow else []), *(["--tail", str(tail)] if tail is not None else [])]
+        commands = [[*self.docker, "service", "logs", *options, name] for name in services]
+        for batch in ([commands] if follow else [[command] for command in commands]):
+            codes, problems = _copy_output(batch, out, err)
+            if any(codes):
+                raise PlatformError(f"docker service logs failed: {failures.explain(problems)}")
+
+    def run(self, command: Sequence[str], env: Mapping[str, str], tty: bool, out: TextIO, err: TextIO) -> int:
+        """`docker run …` of a one-off container: its exit status, or a PlatformError when Docker itself failed.
+
+        The env reaches it through an owner-only env file, removed afterwards, never the docker command line (which
+        `ps` shows); only values Docker's env files cannot hold (several lines) are passed as `-e NAME=VALUE`.
+        """
+        if not command or command[0] != "run":
+            raise ValueError("expected a `run …` command")
+        with tempfile.TemporaryDirectory(prefix="procfleet-run-") as folder:
+            env_file = Path(folder) / "env"
+            simple = {name: value for name, value in env.items() if not set(value) & {"\n", "\r", "\0"}}
+            env_file.write_text("".join(f"{name}={value}\n" for name, value in simple.items()), encoding="utf-8")
+            others = [part for name, value in env.items() if name not in simple for part in ("-e", f"{name}={value}")]
+            full = [*self.docker, "run", "--env-file", str(env_file), *others, *command[1:]]
+            if tty:
+                try:
+                    return subprocess.run(full, check=False).returncode
+                except FileNotFoundError as exc:
+                    raise PlatformError(failures.docker_missing()) from exc
+            codes, problems = _copy_output([full], out, err)
+        if codes[0] == DOCKER_RUN_FAILED:
+            raise PlatformError(f"docker run failed: {failures.explain(problems)}")
+        return codes[0]
+
+
+def _output(exc: DockerException) -> str:
+    return f"{exc.stderr or ''}\n{exc.stdout or ''}"
+
+
+def _copy_output(commands: Sequence[Sequence[str]], out: TextIO, err: TextIO) -> tuple[list[int], str]:
+    """Run the commands at once and copy their lines as they come: their exit statuses, and the error output of
+    those that failed."""
+    try:
+        processes = [subprocess.Popen(list(c), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                     for c in commands]
+    except FileNotFoundError as exc:
+        raise PlatformError(failures.docker_missing()) from exc
+    selector = selectors.DefaultSelector()
+    partial: dict[int, bytes] = {}
+    errors: dict[int, list[bytes]] = {}
+    for index, process in enumerate(processes):
+        for pipe, target in ((process.stdout, out), (process.stderr, err)):
+            if pipe is not None:
+                selector.register(pipe, selectors.EVENT_READ, (index, target))
+    try:
+        while selector.get_map():
+            for key, _ in selector.select():
+                index, target = key.data
+                stream: IO[bytes] = key.fileobj  # type: ignore[assignment]
+                chunk = os.read(stream.fileno(), 65536)
+                slot = id(stream)
+                if not chunk:
+                    selector.unregister(stream)
+                    rest = partial.pop(slot, b"")
+                    if rest:
+                        _write(target, rest, errors.setdefault(index, []) if target is err else None)
+                    continue
+                data = partial.pop(slot, b"") + chunk
+                complete, _, rest = data.rpartition(b"\n")
+                if rest:
+                    partial[slot] = rest
+                if complete:
+                    _write(target, complete + b"\n", errors.setdefault(index, []) if target is err else None)
+        codes = [process.wait() for process in processes]
+        problems = [b"".join(errors.get(index, [])).decode(errors="replace")
+                    for index, code in enumerate(codes) if code]
+        return codes, "\n".join(problems)
+    finally:
+        selector.close()
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait()
+            for pipe in (process.stdout, process.stderr):
+                if pipe is not None:
+                    pipe.close()
+
+
+def _write(target: TextIO, data: bytes, keep: list[bytes] | None) -> None:
+    if keep is not None:
+        keep.append(data)
+    target.write(data.decode(errors="replace"))
+    target.flush()
