@@ -44,8 +44,6 @@ def test_compose_to_swarm_and_back(move: Move, swarm: None) -> None:
     assert {name: t["running"] for name, t in move.types("swarm").items()} == {"web": 0, "worker": 0}
 
 
-@pytest.mark.xfail(strict=True, reason="the swarm backend has no export() yet: import --from-backend swarm is a "
-                   "usage error until it has (then drop this mark)")
 def test_adopt_a_stack_at_its_live_counts(move: Move, swarm: None) -> None:
     """What import --from-backend promises on every platform: the live counts, the stack's options, nothing changed
     (no service gets a new spec version), and a plan from the adopted file with nothing to do."""

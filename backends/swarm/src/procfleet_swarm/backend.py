@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from procfleet.backend import FEATURES, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
+from procfleet.backend import FEATURES, ExportedApp, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
 from procfleet.errors import NotConverged, NotRunning, PlatformError, UsageError
 from procfleet.model import Formation
 from procfleet.plan import Plan
@@ -19,6 +19,7 @@ from procfleet_swarm import converge, translate
 from procfleet_swarm import options as swarm_options
 from procfleet_swarm.converge import Baseline
 from procfleet_swarm.engine import Engine
+from procfleet_swarm.export import exported
 from procfleet_swarm.options import SwarmOptions
 from procfleet_swarm.status import Service, Snapshot, build_status, foreign, live_types
 
@@ -175,6 +176,10 @@ class SwarmBackend:
                    "--label", f"{ONEOFF_LABEL}=true", *(["-i", "-t"] if tty else []),
                    image, *SHELL[1:], shlex.join(argv)]
         return engine.run(command, env, tty, self.session.out, self.session.err)
+
+    def export(self, app: str) -> ExportedApp | None:
+        """The services of the stack `app` as a stack file, with each one's replicas; reads only."""
+        return exported(app, Engine(app).inspect_services())
 
     def down(self, formation: Formation, purge: bool) -> None:
         """`docker stack rm`, then wait until the stack's networks are gone (Swarm removes them after the last task).

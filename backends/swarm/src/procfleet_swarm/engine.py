@@ -93,9 +93,13 @@ class Engine:
 
     def services(self) -> list[Service]:
         """Every service in the stack's namespace, procfleet's or not: two CLI calls."""
+        return [parse_service(item, self.stack) for item in self.inspect_services()]
+
+    def inspect_services(self) -> list[dict[str, Any]]:
+        """`docker service inspect` of every service in the stack's namespace, as printed: two CLI calls."""
         with self.translated("cannot list the stack's services"):
             ids = self._run("service", "ls", "-q", "--filter", f"label={NAMESPACE_LABEL}={self.stack}").split()
-            return [parse_service(item, self.stack) for item in self._inspect(ids, "--type", "service")]
+            return self._inspect(ids, "--type", "service")
 
     def tasks(self, services: Sequence[Service]) -> list[Task]:
         """Every task of these services, history included (Swarm keeps a few per slot): two CLI calls."""
