@@ -39,8 +39,9 @@ def test_a_crashing_instance_backs_off_exponentially_then_is_marked_crashed(app:
     assert crasher.state == "crashed" and crasher.restarts == 3 and crasher.pid is None
     assert "4 exits" in crasher.detail
     assert {t.name: t.running for t in status.types} == {"steady": 1, "crasher": 0}
-    with pytest.raises(NotConverged, match="crasher 0/1 running"):
-        app.backend().scale(app.formation(), {"crasher": 1}, WaitOptions(wait=True, timeout=0.5))
+    # A crashed instance fails a wait at once, naming it, instead of running into the timeout.
+    with pytest.raises(NotConverged, match=r"crashed, not restarting: crasher\.1 .*4 exits"):
+        app.backend().scale(app.formation(), {"crasher": 1}, WaitOptions(wait=True, timeout=60))
 
 
 def test_restart_policies_never_and_on_failure(app: LocalApp) -> None:
@@ -67,6 +68,9 @@ def test_restart_policies_never_and_on_failure(app: LocalApp) -> None:
     assert states == {"steady.1": ("running", 0), "once.1": ("exited", 0), "clean.1": ("exited", 0),
                       "failing.1": ("running", 1)}
     assert len(supervisor.find("once.1", "^ran$")) == 1 and len(supervisor.find("clean.1", "^ran$")) == 1
+    # Instances their policy leaves stopped are done: an unchanged redeploy returns at once, not at its timeout.
+    again = app.cli("deploy", "--timeout", "20", "-q")
+    assert again.returncode == 0, again.stderr
 
 
 def test_health_checks_drive_the_healthy_column(app: LocalApp) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -151,8 +152,16 @@ class LocalBackend:
             status = status_from_wire(snapshot["status"])
             if wait.progress is not None:
                 wait.progress(status)
+            crashed = [i for i in status.instances if i.process in targets and i.state == "crashed"]
+            if crashed:
+                detail = "; ".join(f"{i.name} {i.detail}".strip() for i in crashed)
+                raise NotConverged(f"{formation.app.name}: crashed, not restarting: {detail}")
+            # An instance its restart policy leaves stopped (restart = "never", or "on-failure" after exit 0) is
+            # done, not late: waiting for it would only run into the timeout.
+            left_stopped = Counter(i.process for i in status.instances if i.state == "exited")
+            expected = {name: max(0, count - left_stopped[name]) for name, count in targets.items()}
             settled = not snapshot["rolling"] and not snapshot["removed"]
-            if settled and status.converged(targets, needs_health):
+            if settled and status.converged(expected, needs_health):
                 return status
             if time.monotonic() >= deadline:
                 counts = ", ".join(f"{t.name} {t.running}/{t.desired} running"
