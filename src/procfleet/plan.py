@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from procfleet.model import Formation, fingerprint
+from procfleet.model import Formation, ProcessType, fingerprint
 
 if TYPE_CHECKING:
     from procfleet.backend import LiveType
@@ -61,10 +61,12 @@ def desired_count(file_count: int | None, live: int | None, keep_counts: bool) -
 
 
 def make_plan(formation: Formation, backend: str, live: Mapping[str, LiveType], keep_counts: bool,
-              carried: Mapping[str, int] | None = None) -> Plan:
+              carried: Mapping[str, int] | None = None,
+              fingerprint_of: Callable[[Formation, ProcessType], str] = fingerprint) -> Plan:
     """Compare the formation with what runs and list what deploy would do.
 
     `carried` holds counts brought from another platform by migrate; they win over every other rule.
+    `fingerprint_of` is the backend's own definition hash when its options shape a type too.
     """
     changes: list[TypeChange] = []
     for name, process in formation.processes.items():
@@ -75,10 +77,17 @@ def make_plan(formation: Formation, backend: str, live: Mapping[str, LiveType], 
         if running is None:
             changes.append(TypeChange(name, "add", None, count, reason))
             continue
-        changed = running.fingerprint != fingerprint(formation, process)
+        changed = running.fingerprint != fingerprint_of(formation, process)
         action: Action = "change" if changed else ("scale" if count != running.count else "unchanged")
         changes.append(TypeChange(name, action, running.count, count, reason, definition_changed=changed))
     for name, running in live.items():
         if name not in formation.processes:
             changes.append(TypeChange(name, "remove", running.count, 0, "removed"))
     return Plan(backend=backend, app=formation.app.name, changes=tuple(changes))
+
+
+def fingerprint_for(backend: object) -> Callable[[Formation, ProcessType], str]:
+    """The backend's `fingerprint(formation, process)` if it has one (its options shape types), else the core's."""
+    method = getattr(backend, "fingerprint", None)
+    return method if callable(method) else fingerprint
+

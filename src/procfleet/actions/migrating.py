@@ -11,7 +11,7 @@ from procfleet.actions.context import Context, load_formation
 from procfleet.backend import Backend, WaitOptions
 from procfleet.errors import NotConverged, NotRunning, PlatformError, UsageError
 from procfleet.jsonshape import plan_json, status_json
-from procfleet.plan import make_plan
+from procfleet.plan import fingerprint_for, make_plan
 
 
 @dataclass
@@ -58,7 +58,8 @@ def migrate(ctx: Context, source: str, target: str, drain: bool, wait: WaitOptio
         # Its deploy would block this command until the supervisor stops; migrate reconciles a running one instead.
         raise UsageError(f"start {formation.app.name} on {target} first (`procfleet deploy --backend {target}` in "
                          "another terminal); migrate then brings it to the live counts")
-    plan = make_plan(formation, target, target_live, keep_counts=False, carried=counts)
+    plan = make_plan(formation, target, target_live, keep_counts=False, carried=counts,
+                     fingerprint_of=fingerprint_for(destination))
     report(f"deploying on {target}: " + " ".join(f"{name}={count}" for name, count in plan.counts.items()))
     step: dict[str, Any] = {"step": "deploy", "backend": target, "plan": plan_json(plan), "status": None,
                             "error": None}

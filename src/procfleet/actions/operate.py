@@ -9,7 +9,7 @@ from procfleet.actions.context import Context, backend_name, load_formation, ope
 from procfleet.backend import Backend, Outcome, Status, WaitOptions
 from procfleet.errors import NotRunning, UsageError
 from procfleet.model import Formation
-from procfleet.plan import Plan, make_plan
+from procfleet.plan import Plan, fingerprint_for, make_plan
 from procfleet.scaling import parse_specs, resolve_targets
 from procfleet.validation import did_you_mean
 from procfleet.writer import save_counts
@@ -23,7 +23,8 @@ def _open(ctx: Context) -> tuple[Formation, Backend]:
 def plan(ctx: Context, keep_counts: bool) -> Plan:
     """What deploy would change on the chosen backend."""
     formation, backend = _open(ctx)
-    return make_plan(formation, backend.name, backend.live(formation), keep_counts)
+    return make_plan(formation, backend.name, backend.live(formation), keep_counts,
+                     fingerprint_of=fingerprint_for(backend))
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ def deploy(ctx: Context, keep_counts: bool, wait: WaitOptions,
            show_plan: Callable[[Plan], None] | None = None) -> Deployed:
     """Plan, show the plan, apply it, and wait for the platform."""
     formation, backend = _open(ctx)
-    the_plan = make_plan(formation, backend.name, backend.live(formation), keep_counts)
+    the_plan = make_plan(formation, backend.name, backend.live(formation), keep_counts,
+                         fingerprint_of=fingerprint_for(backend))
     if show_plan is not None:
         show_plan(the_plan)
     return Deployed(plan=the_plan, outcome=backend.apply(formation, the_plan, wait))

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from procfleet.backend import FEATURES, ExportedApp, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
 from procfleet.errors import PlatformError, UsageError
-from procfleet.model import App, Formation
+from procfleet.model import App, Formation, ProcessType, fingerprint
 from procfleet.plan import Plan
 from procfleet.validation import Where
 from procfleet_compose import composefile, converge
@@ -18,7 +18,7 @@ from procfleet_compose import options as compose_options
 from procfleet_compose.engine import Echo, Engine
 from procfleet_compose.export import exported
 from procfleet_compose.status import Container, build_status, foreign, live_types
-from procfleet_compose.translate import FINGERPRINT_LABEL, compose_document, file_counts
+from procfleet_compose.translate import FINGERPRINT_LABEL, compose_document, file_counts, option_extras
 
 Snapshot = tuple[Status, list[Container]]
 
@@ -38,6 +38,10 @@ class ComposeBackend:
     def validate_options(self, options: Mapping[str, Any], where: Where) -> Mapping[str, Any]:
         """Check `[backends.compose]`."""
         return compose_options.validate(options, where)
+
+    def fingerprint(self, formation: Formation, process: ProcessType) -> str:
+        """The definition hash `plan` compares, with the compose options that shape this type's containers."""
+        return fingerprint(formation, process, option_extras(process, compose_options.settings(formation)))
 
     def render(self, formation: Formation, fmt: str) -> list[RenderedFile]:
         """compose.yaml with the file's counts (a type without one: 1), env files relative to the formation."""

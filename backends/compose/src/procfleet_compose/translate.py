@@ -68,7 +68,7 @@ def service(formation: Formation, process: ProcessType, replicas: int, options: 
     spec["stop_signal"] = process.stop_signal
     spec["stop_grace_period"] = format_duration(process.stop_timeout)
     spec["deploy"] = deploy(process, replicas)
-    spec["labels"] = labels(formation, process)
+    spec["labels"] = labels(formation, process, option_extras(process, options))
     return spec
 
 
@@ -104,10 +104,19 @@ def deploy(process: ProcessType, replicas: int) -> dict[str, Any]:
     return spec
 
 
-def labels(formation: Formation, process: ProcessType) -> dict[str, str]:
-    """Ownership labels, and the definition's fingerprint that `plan` compares."""
+def labels(formation: Formation, process: ProcessType, extra: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Ownership labels, and the definition's fingerprint that `plan` compares (with the backend's extras)."""
     return {APP_LABEL: formation.app.name, PROCESS_LABEL: process.name,
-            FINGERPRINT_LABEL: fingerprint(formation, process)}
+            FINGERPRINT_LABEL: fingerprint(formation, process, extra)}
+
+
+def option_extras(process: ProcessType, options: ComposeOptions) -> dict[str, Any]:
+    """The `[backends.compose]` settings that shape this type's containers; only those set, so defaults hash as
+    the core's fingerprint does."""
+    if process.port is None:
+        return {}  # where ports are published does not touch a type that publishes none
+    extras = {"host_ip": options.host_ip, "host_port": options.ports.get(process.name)}
+    return {key: value for key, value in extras.items() if value is not None}
 
 
 def _check_fixed_ports(formation: Formation, counts: Mapping[str, int], options: ComposeOptions) -> None:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from procfleet.backend import FEATURES, ExportedApp, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
 from procfleet.errors import NotConverged, NotRunning, PlatformError, UsageError
-from procfleet.model import Formation
+from procfleet.model import Formation, ProcessType, fingerprint
 from procfleet.plan import Plan
 from procfleet.units import format_duration
 from procfleet.validation import Where
@@ -42,6 +42,10 @@ class SwarmBackend:
     def validate_options(self, options: Mapping[str, Any], where: Where) -> Mapping[str, Any]:
         """Check `[backends.swarm]`."""
         return swarm_options.validate(options, where)
+
+    def fingerprint(self, formation: Formation, process: ProcessType) -> str:
+        """The definition hash `plan` compares, with the swarm options that shape this type's service."""
+        return fingerprint(formation, process, translate.option_extras(process, swarm_options.settings(formation)))
 
     def render(self, formation: Formation, fmt: str) -> list[RenderedFile]:
         """stack.yaml with the file's counts (a type without one: 1)."""

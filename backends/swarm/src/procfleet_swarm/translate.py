@@ -49,8 +49,20 @@ def service(formation: Formation, process: ProcessType, replicas: int, options: 
     spec["environment"] = environment(formation, process)
     if process.port is not None:
         spec["ports"] = [port_mapping(process.port, options.port_mode, options.ports.get(process.name))]
-    spec["deploy"] = deploy(process, replicas, options, spec["deploy"].get("resources"), labels(formation, process))
+    type_labels = labels(formation, process, option_extras(process, options))
+    spec["labels"] = type_labels
+    spec["deploy"] = deploy(process, replicas, options, spec["deploy"].get("resources"), type_labels)
     return spec
+
+
+def option_extras(process: ProcessType, options: SwarmOptions) -> dict[str, Any]:
+    """The `[backends.swarm]` settings that shape this type's service; only those away from Swarm's defaults, so
+    a default stack hashes as the core's fingerprint does."""
+    published = process.port is not None  # port settings do not touch a type that publishes no port
+    extras = {"port_mode": None if options.port_mode == "ingress" or not published else options.port_mode,
+              "endpoint_mode": None if options.endpoint_mode == "vip" else options.endpoint_mode,
+              "published_port": options.ports.get(process.name) if published else None}
+    return {key: value for key, value in extras.items() if value is not None}
 
 
 def image(formation: Formation, process: ProcessType) -> str:
