@@ -8,7 +8,8 @@ import urllib.request
 
 import pytest
 
-from tests.integration.compose.conftest import TICK, WEB, ComposeApp, docker
+from tests.integration.compose.conftest import ComposeApp
+from tests.integration.engine_app import TICK, WEB, docker
 
 pytestmark = pytest.mark.engine("docker")
 

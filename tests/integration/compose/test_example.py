@@ -10,8 +10,9 @@ import urllib.request
 import pytest
 
 from tests.backends.compose.helpers import ROOT
-from tests.integration.compose.conftest import ComposeApp, docker
+from tests.integration.compose.conftest import ComposeApp
 from tests.integration.conftest import PYTHON_IMAGE, engine_missing
+from tests.integration.engine_app import docker
 
 pytestmark = pytest.mark.engine("docker")
 

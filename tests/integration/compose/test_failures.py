@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.compose.conftest import TICK, WEB, ComposeApp
+from tests.integration.compose.conftest import ComposeApp
+from tests.integration.engine_app import TICK, WEB
 
 pytestmark = pytest.mark.engine("docker")
 

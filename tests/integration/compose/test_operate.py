@@ -9,8 +9,9 @@ import time
 
 import pytest
 
-from tests.integration.compose.conftest import TICK, WEB, ComposeApp, docker
+from tests.integration.compose.conftest import ComposeApp
 from tests.integration.conftest import BUSYBOX_IMAGE
+from tests.integration.engine_app import TICK, WEB, docker
 
 pytestmark = pytest.mark.engine("docker")
 

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from tests.integration.compose.conftest import TICK, ComposeApp, docker
+from tests.integration.compose.conftest import ComposeApp
+from tests.integration.engine_app import TICK, docker
 
 pytestmark = pytest.mark.engine("docker")
 

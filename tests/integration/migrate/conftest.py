@@ -16,8 +16,9 @@ import pytest
 from procfleet import registry
 from procfleet.errors import BackendLoadError, BackendNotFound
 from tests.conftest import CliResult
-from tests.integration.compose.conftest import docker, sweep
+from tests.integration.compose.conftest import sweep
 from tests.integration.conftest import BUSYBOX_IMAGE, in_ci
+from tests.integration.engine_app import docker
 from tests.integration.local.harness import LocalApp
 from tests.nomad_sim import NomadSimulator
 

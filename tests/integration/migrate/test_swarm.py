@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from tests.integration.compose.conftest import docker
+from tests.integration.engine_app import docker
 from tests.integration.migrate.conftest import COMPOSE_NOMAD, Move
 
 pytestmark = pytest.mark.engine("swarm")

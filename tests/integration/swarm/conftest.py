@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
-import textwrap
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,50 +13,21 @@ from typing import Any
 import pytest
 
 from tests.conftest import CliResult
-from tests.integration.conftest import BUSYBOX_IMAGE
+from tests.integration.engine_app import EngineApp, docker
 
 pytestmark = pytest.mark.engine("swarm")
 
-# A web process busybox can run: httpd serving one file on $PORT. Workers print a line a second.
-WEB = "mkdir -p /www && echo ok >/www/index.html && exec httpd -f -p $PORT -h /www"
-TICK = "while true; do echo tick; sleep 1; done"
 # This machine's kernel has no IPVS, so neither the routing mesh nor service VIPs work here: the tests publish
 # ports on the tasks' own nodes and resolve services to their tasks (docs/backends/swarm.md, docs/ci-engines.md).
 NO_IPVS = '\n[backends.swarm]\nport_mode = "host"\nendpoint_mode = "dnsrr"\n'
 SWEEP_SECONDS = 60.0
 
 
-def docker(*args: str, check: bool = True) -> str:
-    """Run the docker CLI directly (tests check the engine without going through procfleet)."""
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120, check=False)
-    if check and done.returncode != 0:
-        raise AssertionError(f"docker {' '.join(args)} failed: {done.stderr}")
-    return done.stdout
-
-
 @dataclass
-class SwarmApp:
+class SwarmApp(EngineApp):
     """One test's app: its name (the stack's), folder and CLI, and what the swarm holds of it."""
 
-    name: str
-    folder: Path
-    run_cli: Callable[..., CliResult]
-
-    def write(self, text: str) -> Path:
-        """Write formation.toml ({app} and {image} are filled in)."""
-        path = self.folder / "formation.toml"
-        path.write_text(textwrap.dedent(text).replace("{app}", self.name).replace("{image}", BUSYBOX_IMAGE))
-        return path
-
-    def cli(self, *args: str) -> CliResult:
-        """`procfleet -b swarm ARGS…`, in-process, from the app's folder."""
-        return self.run_cli("-b", "swarm", *args)
-
-    def ok(self, *args: str) -> CliResult:
-        """Like cli, asserting exit status 0."""
-        result = self.cli(*args)
-        assert result.code == 0, f"procfleet {' '.join(args)} exited {result.code}:\n{result.err}"
-        return result
+    backend = "swarm"
 
     def tasks(self, process: str | None = None, *, every: bool = False) -> dict[str, str]:
         """Task ID → `stack_type.slot` of the tasks Swarm wants running (every task, history too, with every)."""
@@ -83,11 +52,6 @@ class SwarmApp:
         """`docker inspect` of one task."""
         result: dict[str, Any] = json.loads(docker("inspect", "--type", "task", task))[0]
         return result
-
-    def ps(self) -> dict[str, Any]:
-        """`procfleet ps --json`."""
-        data: dict[str, Any] = json.loads(self.ok("ps", "--json").out)
-        return data
 
 
 def networks_left(names: list[str]) -> list[str]:

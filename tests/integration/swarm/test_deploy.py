@@ -9,7 +9,8 @@ import urllib.request
 
 import pytest
 
-from tests.integration.swarm.conftest import NO_IPVS, TICK, WEB, SwarmApp, docker
+from tests.integration.engine_app import TICK, WEB, docker
+from tests.integration.swarm.conftest import NO_IPVS, SwarmApp
 
 pytestmark = pytest.mark.engine("swarm")
 

@@ -11,7 +11,8 @@ import pytest
 
 from tests.backends.swarm.helpers import ROOT
 from tests.integration.conftest import PYTHON_IMAGE, engine_missing
-from tests.integration.swarm.conftest import NO_IPVS, SwarmApp, docker
+from tests.integration.engine_app import docker
+from tests.integration.swarm.conftest import NO_IPVS, SwarmApp
 
 pytestmark = pytest.mark.engine("swarm")
 

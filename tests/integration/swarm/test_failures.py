@@ -7,7 +7,8 @@ import socket
 
 import pytest
 
-from tests.integration.swarm.conftest import TICK, WEB, SwarmApp
+from tests.integration.engine_app import TICK, WEB
+from tests.integration.swarm.conftest import SwarmApp
 from tests.integration.swarm.fakeengine import fake_engine
 
 pytestmark = pytest.mark.engine("swarm")

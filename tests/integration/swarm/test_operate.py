@@ -10,7 +10,8 @@ import time
 import pytest
 
 from tests.integration.conftest import BUSYBOX_IMAGE
-from tests.integration.swarm.conftest import NO_IPVS, TICK, WEB, SwarmApp, docker
+from tests.integration.engine_app import TICK, WEB, docker
+from tests.integration.swarm.conftest import NO_IPVS, SwarmApp
 
 pytestmark = pytest.mark.engine("swarm")
 

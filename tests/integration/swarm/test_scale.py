@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from tests.integration.swarm.conftest import TICK, SwarmApp
+from tests.integration.engine_app import TICK
+from tests.integration.swarm.conftest import SwarmApp
 
 pytestmark = pytest.mark.engine("swarm")
 
