@@ -162,3 +162,39 @@ def test_apply_deploys_and_waits(tmp_path: Path) -> None:
     assert engine.calls == [("deploy", "never")]
     assert "Creating service shop_web" in err.getvalue()
     assert outcome.status is not None and [t.running for t in outcome.status.types] == [1, 1]
+
+
+class RacingEngine(FakeEngine):
+    """`docker stack rm` refused `refusals` times because a removed service's task still holds the network."""
+
+    def __init__(self, refusals: int, message: str) -> None:
+        super().__init__([service("web")], networks=["shop_swarm"])
+        self.refusals, self.message = refusals, message
+
+    def remove(self) -> list[str]:
+        self.calls.append(("remove", None))
+        if self.refusals:
+            self.refusals -= 1
+            raise PlatformError(f"docker stack rm failed: Failed to remove network n1: {self.message}")
+        self._services, self._networks = [], []
+        return ["Removing service shop_web"]
+
+
+def test_down_removes_again_while_a_task_still_holds_the_network(tmp_path: Path, monkeypatch: Any) -> None:
+    """The engine's "in use by task" is a moment, not a failure: down removes the stack again and succeeds."""
+    monkeypatch.setattr("procfleet_swarm.backend.DOWN_POLL", 0.0)
+    f = formation(tmp_path, FORMATION)
+    engine = RacingEngine(2, "network n1 is in use by task hw7l")
+    the_backend, _ = backend(f, engine)
+    the_backend.down(f, purge=False)
+    assert engine.calls == [("remove", None)] * 3
+
+
+def test_down_reports_any_other_refusal_at_once(tmp_path: Path) -> None:
+    """Another refusal is the engine's answer: reported after one try."""
+    f = formation(tmp_path, FORMATION)
+    engine = RacingEngine(1, "permission denied")
+    the_backend, _ = backend(f, engine)
+    with pytest.raises(PlatformError, match="permission denied"):
+        the_backend.down(f, purge=False)
+    assert engine.calls == [("remove", None)]

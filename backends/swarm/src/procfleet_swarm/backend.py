@@ -25,6 +25,7 @@ from procfleet_swarm.status import Service, Snapshot, build_status, foreign, liv
 
 DOWN_TIMEOUT = 120.0  # seconds `down` waits for the stack's networks to go
 DOWN_POLL = 0.5
+NETWORK_IN_USE = "is in use by task"  # the engine's words while a removed service's task still holds a network
 ONEOFF_LABEL = "procfleet.oneoff"
 
 
@@ -199,8 +200,8 @@ class SwarmBackend:
                                 f"{formation.app.name} ({', '.join(theirs)}): procfleet only touches what it owns")
         if not services and not networks:
             return
-        engine.remove()
         deadline = time.monotonic() + DOWN_TIMEOUT
+        self._remove_stack(engine, deadline)
         while networks:
             if time.monotonic() >= deadline:
                 raise NotConverged(f"the stack {engine.stack} was removed, but after {format_duration(DOWN_TIMEOUT)} "
@@ -208,6 +209,22 @@ class SwarmBackend:
                                    f"`docker stack ps {engine.stack}` and `docker network inspect`")
             time.sleep(DOWN_POLL)
             networks = engine.networks()
+
+    @staticmethod
+    def _remove_stack(engine: Engine, deadline: float) -> None:
+        """`docker stack rm`, again while a network is still held by a task of a service it has just removed.
+
+        The CLI removes the networks right after the services, before Swarm has let their tasks go; the engine then
+        refuses with "in use by task". A second `stack rm` (services already gone) removes only the networks.
+        """
+        while True:
+            try:
+                engine.remove()
+                return
+            except PlatformError as exc:
+                if NETWORK_IN_USE not in str(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(DOWN_POLL)
 
     def _not_deployed(self, formation: Formation) -> str:
         return (f"{formation.app.name} is not deployed on swarm: start it with "
