@@ -42,6 +42,12 @@ def test_a_crashing_instance_backs_off_exponentially_then_is_marked_crashed(app:
     # A crashed instance fails a wait at once, naming it, instead of running into the timeout.
     with pytest.raises(NotConverged, match=r"crashed, not restarting: crasher\.1 .*4 exits"):
         app.backend().scale(app.formation(), {"crasher": 1}, WaitOptions(wait=True, timeout=60))
+    # Deploying again gives it a fresh start (a new crash window); the steady instance is not touched.
+    steady_pid = app.pids()["steady.1"]
+    assert app.cli("deploy", "--no-wait", "-q").returncode == 0
+    supervisor.wait_for("system", r"^crasher\.1 was marked crashed: starting it again for this deploy$")
+    supervisor.wait_for("crasher.1", "^run$", count=5)
+    assert app.pids()["steady.1"] == steady_pid
 
 
 def test_restart_policies_never_and_on_failure(app: LocalApp) -> None:

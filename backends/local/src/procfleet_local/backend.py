@@ -114,8 +114,16 @@ class LocalBackend:
         return oneoff.run(argv, env, runtime.formation_folder(formation, self.session.cwd), self.session.err)
 
     def down(self, formation: Formation, purge: bool) -> None:
-        """Stop every instance gracefully; the supervisor then exits with status 0."""
-        with self._require(formation, "stop") as client:
+        """Stop every instance gracefully; the supervisor then exits with status 0. Nothing running: nothing to do.
+
+        Like `docker compose down` and the other backends, a second `down` succeeds: what the user asked for holds.
+        """
+        client = self._connect(formation)
+        if client is None:
+            folder = runtime.formation_folder(formation, self.session.cwd)
+            self.session.err.write(f"no supervisor runs {formation.app.name} from {folder}: nothing to stop\n")
+            return
+        with client:
             client.request("down", timeout=None)  # answered once every instance has stopped
 
     # Internals.

@@ -103,6 +103,8 @@ class Supervisor:
                 if state.fingerprint != new_print or state.live_fingerprint != new_print:
                     state.process, state.fingerprint = process, new_print
                     self._roll(name, state)
+                else:
+                    self._revive_crashed(state)
         for name, state in self.types.items():
             if name not in formation.processes and not state.removed:
                 self.printer.system(f"{name} is no longer in the formation: stopping it")
@@ -112,6 +114,14 @@ class Supervisor:
         self._reserve()
         for state in list(self.types.values()):
             self._converge(state)
+
+    def _revive_crashed(self, state: TypeState) -> None:
+        """A deploy is the user's word to try again: crashed instances get a fresh start, as `compose up` gives."""
+        for number, slot in state.slots.items():
+            if slot.state == "crashed" and number <= state.desired:
+                self.printer.system(f"{slot.name} was marked crashed: starting it again for this deploy")
+                slot.exits.clear()
+                slot.state = "stopped"  # _converge starts stopped slots
 
     async def shutdown(self) -> None:
         """Stop every instance gracefully and return once all are gone."""
