@@ -12,7 +12,6 @@ from procfleet.model import Formation
 from procfleet.plan import Plan, fingerprint_for, make_plan
 from procfleet.scaling import parse_specs, resolve_targets
 from procfleet.validation import did_you_mean
-from procfleet.writer import save_counts
 
 
 def _open(ctx: Context) -> tuple[Formation, Backend]:
@@ -68,6 +67,8 @@ def scale(ctx: Context, arguments: Sequence[str], wait: WaitOptions, save: bool)
     status = backend.scale(formation, targets, wait)
     notes = []
     if save:
+        from procfleet.writer import save_counts  # tomlkit is loaded only when a file is written
+
         save_counts(formation.source, formation.key_prefix, targets)
         notes.append(f"saved the new counts in {formation.source}")
     else:
