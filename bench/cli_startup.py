@@ -15,15 +15,15 @@ import argparse
 import os
 import platform
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
+
+from benchlib import ensure_bytecode, executable
 
 FORMATION = """\
 [app]
@@ -54,16 +54,6 @@ class Samples:
     wall: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
 
-
-def executable(name: str) -> str:
-    """The console script of this interpreter's environment, so version-manager shims are not timed."""
-    candidate = Path(sysconfig.get_path("scripts")) / name
-    if candidate.is_file() and os.access(candidate, os.X_OK):
-        return str(candidate)
-    found = shutil.which(name)
-    if found is None:
-        sys.exit(f"{name} is not installed (pip install {name})")
-    return found
 
 
 def children_cpu() -> float:
@@ -109,7 +99,9 @@ def main() -> int:
     if args.rounds < 1 or args.warmup < 0:
         parser.error("--rounds must be at least 1 and --warmup at least 0")
 
-    procfleet, honcho = executable("procfleet"), executable("honcho")
+    procfleet = executable("procfleet", "pip install ./ ./backends/local")
+    honcho = executable("honcho", "pip install honcho")
+    ensure_bytecode("procfleet", "procfleet_local", "honcho")
     # Same environment for both: no colors, a fixed width, no inherited formation file.
     env = {k: v for k, v in os.environ.items() if k != "PROCFLEET_FILE"}
     env.update({"NO_COLOR": "1", "COLUMNS": "80", "PYTHONDONTWRITEBYTECODE": "1"})

@@ -27,12 +27,13 @@ import shutil
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
+
+from benchlib import ensure_bytecode, executable
 
 FORMATION = """\
 [app]
@@ -63,16 +64,6 @@ class Samples:
     argv: list[str]
     wall: list[float] = field(default_factory=list)
 
-
-def executable(name: str) -> str:
-    """The console script of this interpreter's environment (version-manager shims are not timed)."""
-    candidate = Path(sysconfig.get_path("scripts")) / name
-    if candidate.is_file() and os.access(candidate, os.X_OK):
-        return str(candidate)
-    found = shutil.which(name)
-    if found is None:
-        sys.exit(f"{name} is not installed (pip install -e . -e backends/compose)")
-    return found
 
 
 def run(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -114,9 +105,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
-    docker, procfleet = shutil.which("docker"), executable("procfleet")
+    docker, procfleet = shutil.which("docker"), executable("procfleet", "pip install ./ ./backends/compose")
     if docker is None:
         sys.exit("docker is not on PATH")
+    ensure_bytecode("procfleet", "procfleet_compose")
 
     app = f"pfbench{secrets.token_hex(3)}"
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}

@@ -32,12 +32,10 @@ import argparse
 import contextlib
 import os
 import platform
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import threading
 import time
@@ -45,6 +43,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
+
+from benchlib import ensure_bytecode, executable
 
 READY = b"| ready"  # an instance's first line, as both tools print it: `12:00:00 web.1 | ready`
 MARK = b"| bench-line "  # every line of the throughput case
@@ -539,16 +539,6 @@ def report(tools: list[Tool], figures: dict[str, Figures]) -> None:
         print(f"{metric.title:<44} {metric.unit:>7} {cells[0]:>30} {cells[1]:>30} {ratio:>6}  {metric.better}")
 
 
-def executable(name: str) -> str:
-    """The console script of this interpreter's environment, so version-manager shims are not timed."""
-    candidate = Path(sysconfig.get_path("scripts")) / name
-    if candidate.is_file() and os.access(candidate, os.X_OK):
-        return str(candidate)
-    found = shutil.which(name)
-    if found is None:
-        sys.exit(f"{name} is not installed (pip install {name})")
-    return found
-
 
 def version(argv: list[str]) -> str:
     """The first line a `--version` prints."""
@@ -575,8 +565,9 @@ def main() -> int:
     if not Path("/proc/self/stat").exists():
         sys.exit("this bench reads /proc: it runs on Linux only")
 
-    tools = [Tool("procfleet", executable("procfleet"), prepare_procfleet),
-             Tool("honcho", executable("honcho"), prepare_honcho)]
+    ensure_bytecode("procfleet", "procfleet_local", "honcho")
+    tools = [Tool("procfleet", executable("procfleet", "pip install ./ ./backends/local"), prepare_procfleet),
+             Tool("honcho", executable("honcho", "pip install honcho"), prepare_honcho)]
     env = {k: v for k, v in os.environ.items() if k not in ("PROCFLEET_FILE", "PYTHONUNBUFFERED")}
     env.update({"NO_COLOR": "1", "COLUMNS": "80", "PYTHONDONTWRITEBYTECODE": "1"})
     figures = {tool.label: Figures() for tool in tools}
