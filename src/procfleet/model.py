@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -117,8 +117,13 @@ def masked(env: Mapping[str, str]) -> dict[str, str]:
     return {name: (MASK if is_secret(name) else value) for name, value in env.items()}
 
 
-def fingerprint(formation: Formation, process: ProcessType, extra: Mapping[str, Any] | None = None) -> str:
-    """A short stable hash of what defines a type's instances, count excluded; backends store it as a label."""
+def fingerprint(formation: Formation, process: ProcessType, extra: Mapping[str, Any] | None = None,
+                ignore: Collection[str] = ()) -> str:
+    """A short stable hash of what defines a type's instances, count excluded; backends store it as a label.
+
+    `extra` adds what a backend's options shape; `ignore` drops keys the backend does not use (local runs no image),
+    so that changing them does not restart its instances.
+    """
     health = process.health
     definition = {
         "command": process.command,
@@ -134,5 +139,7 @@ def fingerprint(formation: Formation, process: ProcessType, extra: Mapping[str, 
         "image": formation.image_for(process),
         "extra": dict(extra or {}),
     }
+    for key in ignore:
+        del definition[key]
     encoded = json.dumps(definition, sort_keys=True, default=str).encode()
     return hashlib.sha256(encoded).hexdigest()[:16]

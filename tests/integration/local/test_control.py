@@ -18,7 +18,7 @@ import pytest
 from procfleet.backend import Session, WaitOptions
 from procfleet.errors import NotRunning, PlatformError
 from procfleet_local import foreground, runtime
-from tests.integration.local.harness import DEADLINE, LocalApp, eventually, pid_alive
+from tests.integration.local.harness import DEADLINE, LocalApp, eventually, free_base_port, pid_alive
 
 # Says when it gets SIGTERM, so a test can tell a graceful stop from a kill.
 POLITE = """'''trap 'echo "$PROCFLEET_PROCESS got TERM"; exit 0' TERM; echo up; while :; do sleep 0.1; done'''"""
@@ -226,6 +226,34 @@ def test_deploy_while_running_reconciles(app: LocalApp) -> None:
     assert unchanged["pending"] is False
     assert app.cli("deploy").returncode == 0
     assert app.pids() == after
+
+
+def test_deploy_restarts_for_what_local_runs_only(app: LocalApp) -> None:
+    """A new image or resources (local uses neither) restart nothing; a new base_port moves instances to new ports."""
+    web = f"""
+        [processes.web]
+        command = {POLITE}
+        stop_timeout = "2s"
+    """
+    app.write(web, app='image = "shop:1"\n')
+    supervisor = app.deploy()
+    supervisor.wait_for("web.1", "^up$")
+    before = app.pids()
+
+    app.write(web + 'resources = { memory = "256M" }\n', app='image = "shop:2"\n')
+    assert json.loads(app.cli("plan", "--json").stdout)["pending"] is False
+    assert app.cli("deploy", "--timeout", "20").returncode == 0
+    assert app.pids() == before
+
+    app.base_port = free_base_port()
+    app.write(web, app='image = "shop:2"\n')
+    plan = json.loads(app.cli("plan", "--json").stdout)
+    assert [c["action"] for c in plan["changes"]] == ["change"]
+    assert app.cli("deploy", "--timeout", "20").returncode == 0
+    supervisor.wait_for("web.1", "^web.1 got TERM$")
+    ps = json.loads(app.cli("ps", "--json").stdout)
+    (row,) = ps["instances"]
+    assert row["pid"] != before["web.1"] and row["ports"] == str(app.base_port)
 
 
 def test_control_without_a_supervisor_says_how_to_start_one(app: LocalApp) -> None:

@@ -9,13 +9,13 @@ from typing import Any, ClassVar
 
 from procfleet.backend import LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
 from procfleet.errors import NotConverged, NotRunning
-from procfleet.model import Formation
+from procfleet.model import Formation, ProcessType
 from procfleet.plan import Plan
 from procfleet.validation import Where
 from procfleet_local import foreground, oneoff, runtime
 from procfleet_local import options as local_options
 from procfleet_local.client import Client
-from procfleet_local.instances import port_for
+from procfleet_local.instances import port_for, type_fingerprint
 from procfleet_local.logbook import Chunk
 from procfleet_local.output import color_code, format_chunk
 from procfleet_local.render import file_counts, render_instances, render_procfile
@@ -45,6 +45,10 @@ class LocalBackend:
     def base_port(self, formation: Formation) -> int:
         """The first port of Foreman's scheme for this formation."""
         return local_options.settings(formation).base_port
+
+    def fingerprint(self, formation: Formation, process: ProcessType) -> str:
+        """The definition hash `plan` compares: what local runs, without the image and resources it ignores."""
+        return type_fingerprint(formation, process, self.base_port(formation))
 
     def render(self, formation: Formation, fmt: str) -> list[RenderedFile]:
         """The instances that would run, or a Procfile."""

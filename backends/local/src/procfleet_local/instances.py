@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from procfleet.model import Formation, ProcessType
+from procfleet.model import Formation, ProcessType, fingerprint
 
 DEFAULT_BASE_PORT = 5000
 PORT_STEP = 100  # Foreman: each type gets its own block of 100 ports
+UNUSED_KEYS = ("image", "resources")  # local runs no image and sets no limits: changing them restarts nothing
 
 
 @dataclass(frozen=True)
@@ -50,3 +51,12 @@ def expand(formation: Formation, counts: Mapping[str, int], base_port: int,
         for name, process in formation.processes.items()
         for number in range(1, counts.get(name, 0) + 1)
     ]
+
+
+def type_fingerprint(formation: Formation, process: ProcessType, base_port: int) -> str:
+    """The definition hash of a type's local instances: its block of ports in, image and resources out.
+
+    A new `base_port`, or the type moving in the file, gives its instances other ports, so they restart.
+    """
+    first_port = port_for(base_port, formation.position(process.name), 1)
+    return fingerprint(formation, process, {"first_port": first_port}, ignore=UNUSED_KEYS)

@@ -12,7 +12,7 @@ from typing import Any
 
 from procfleet.backend import InstanceStatus, Status, TypeStatus
 from procfleet.errors import UsageError
-from procfleet.model import Formation, ProcessType, fingerprint
+from procfleet.model import Formation, ProcessType
 from procfleet_local import instances, options
 from procfleet_local.output import Printer
 from procfleet_local.slot import Slot, describe_exit
@@ -60,7 +60,8 @@ class Supervisor:
         self._cwd = cwd
         self._tasks: set[asyncio.Task[Any]] = set()
         self.types: dict[str, TypeState] = {
-            name: TypeState(process, fingerprint(formation, process), counts.get(name, 0))
+            name: TypeState(process, instances.type_fingerprint(formation, process, self.settings.base_port),
+                            counts.get(name, 0))
             for name, process in formation.processes.items()
         }
         self._reserve()
@@ -92,7 +93,7 @@ class Supervisor:
         """Run a new formation: add and remove types, restart changed ones one instance at a time."""
         self.formation, self.settings = formation, options.settings(formation)
         for name, process in formation.processes.items():
-            new_print = fingerprint(formation, process)
+            new_print = instances.type_fingerprint(formation, process, self.settings.base_port)
             state = self.types.get(name)
             if state is None:
                 self.types[name] = state = TypeState(process, new_print, counts.get(name, 0))
