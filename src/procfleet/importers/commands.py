@@ -5,15 +5,19 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 
+from procfleet.shellcommand import without_exec
 from procfleet.validation import Where
 
 SHELLS = ("/bin/sh", "sh")  # only a POSIX sh script is unwrapped: bash's -c script may rely on bash
 
 
 def from_argv(argv: Sequence[str]) -> str:
-    """`sh -c SCRIPT` becomes SCRIPT; any other argv is quoted so the shell passes each word through as it is."""
+    """`sh -c SCRIPT` becomes SCRIPT; any other argv is quoted so the shell passes each word through as it is.
+
+    The `exec` that procfleet puts before a simple command when it renders one is dropped: it adds it back.
+    """
     if len(argv) == 3 and argv[0] in SHELLS and argv[1] == "-c":
-        return argv[2].strip()
+        return without_exec(argv[2].strip())
     return shlex.join(argv)
 
 

@@ -26,7 +26,7 @@ def test_one_service_per_type_with_shell_command_and_labels(tmp_path: Path) -> N
     web = document["services"]["web"]
     assert web["image"] == "shop:1"
     assert web["entrypoint"] == ["/bin/sh", "-c"] and web["init"] is True
-    assert web["command"] == ["serve --port $$PORT"]
+    assert web["command"] == ["exec serve --port $$PORT"]  # the program, not a shell, gets the stop signal
     assert web["labels"] == {"procfleet.app": "shop", "procfleet.process": "web",
                              "procfleet.fingerprint": fingerprint(f, f.processes["web"])}
     assert document["networks"] == {"default": {"labels": {"procfleet.app": "shop"}}}
@@ -180,11 +180,11 @@ def test_every_dollar_is_escaped(tmp_path: Path) -> None:
         health = { command = "test $$ -gt 0" }
     """)
     web = compose_document(f, file_counts(f), ComposeOptions())["services"]["web"]
-    assert web["command"] == ["echo $$HOME $$$$ $${X:-y}"]
+    assert web["command"] == ["exec echo $$HOME $$$$ $${X:-y}"]
     assert web["environment"]["URL"] == "postgres://u:p$$ss@db"
     assert web["healthcheck"]["test"] == ["CMD-SHELL", "test $$$$ -gt 0"]
     # What Compose does with it: every `$$` becomes `$` and nothing else is touched.
-    assert web["command"][0].replace("$$", "$") == "echo $HOME $$ ${X:-y}"
+    assert web["command"][0].replace("$$", "$") == "exec echo $HOME $$ ${X:-y}"
 
 
 def test_a_type_without_an_image_is_a_formation_error(tmp_path: Path) -> None:

@@ -82,7 +82,7 @@ def test_docker_runs_the_command_through_sh_and_publishes_the_group_port() -> No
     web = task(job(), "web")
     assert web["Driver"] == "docker"
     assert web["Config"] == {"image": "ghcr.io/acme/shop:1.4", "command": "/bin/sh",
-                             "args": ["-c", "gunicorn shop.wsgi -b 0.0.0.0:$PORT"], "ports": ["port"]}
+                             "args": ["-c", "exec gunicorn shop.wsgi -b 0.0.0.0:$PORT"], "ports": ["port"]}
     assert "ports" not in task(job(), "worker")["Config"]  # no port, nothing to publish
 
 
@@ -92,7 +92,7 @@ def test_exec_drivers_take_command_and_args_only(driver: str) -> None:
     result = translate(formation(SHOP, {"driver": driver}))
     web = task(result.job, "web")
     assert web["Driver"] == driver
-    assert web["Config"] == {"command": "/bin/sh", "args": ["-c", "gunicorn shop.wsgi -b 0.0.0.0:$PORT"]}
+    assert web["Config"] == {"command": "/bin/sh", "args": ["-c", "exec gunicorn shop.wsgi -b 0.0.0.0:$PORT"]}
     assert group(result.job, "web")["Networks"] == [{"Mode": "host", "DynamicPorts": [{"Label": "port"}]}]
     assert web["Env"]["PORT"] == "${NOMAD_PORT_port}"
     assert result.warnings == ()  # the image is the app's, not set on a type: nothing to warn about

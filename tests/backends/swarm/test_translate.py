@@ -45,7 +45,7 @@ def test_one_service_per_type_from_the_compose_translation(tmp_path: Path) -> No
     web, compose_web = stack["services"]["web"], compose["services"]["web"]
     for key in ("image", "init", "entrypoint", "command", "stop_signal", "stop_grace_period", "labels"):
         assert web[key] == compose_web[key], key
-    assert web["command"] == ["serve --port $$PORT"] and web["init"] is True
+    assert web["command"] == ["exec serve --port $$PORT"] and web["init"] is True
     assert "restart" not in web and "env_file" not in web  # Swarm reads deploy.restart_policy; env files: below
     # Named apart from the Compose project's `shop_default`, so both can run on one engine (migrate).
     assert stack["networks"] == {"default": {"name": "shop_swarm", "attachable": True,
@@ -135,7 +135,7 @@ def test_every_dollar_is_escaped(tmp_path: Path) -> None:
         health = { command = "test $$ -gt 0" }
     """)
     web = stack_document(f, file_counts(f), SwarmOptions())["services"]["web"]
-    assert web["command"] == ["echo $$HOME $$$$ $${X:-y}"]
+    assert web["command"] == ["exec echo $$HOME $$$$ $${X:-y}"]
     assert web["environment"]["URL"] == "postgres://u:p$$ss@db" and web["environment"]["FROM_FILE"] == "a$$b"
     assert web["healthcheck"]["test"] == ["CMD-SHELL", "test $$$$ -gt 0"]
 

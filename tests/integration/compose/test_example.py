@@ -45,7 +45,8 @@ def test_example_02_compose(app: ComposeApp) -> None:
         assert "hello from compose: worker@" in logs and "LOG_LEVEL=info" in logs
         # Compose left ${TICK_SECONDS:-2} alone; the container's shell expanded it from app.env (TICK_SECONDS=2).
         assert "starting: a round every 2s" in logs
-        assert app.inspect(f"{app.name}-worker-1")["Config"]["Cmd"] == ["python3 worker.py --every ${TICK_SECONDS:-2}"]
+        command = app.inspect(f"{app.name}-worker-1")["Config"]["Cmd"]
+        assert command == ["exec python3 worker.py --every ${TICK_SECONDS:-2}"]  # the program gets the stop signal
         app.ok("down")
         assert app.containers() == {}
     finally:

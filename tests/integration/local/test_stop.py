@@ -107,3 +107,27 @@ def test_nothing_survives_a_supervisor_killed_with_sigkill(app: LocalApp) -> Non
     again = app.deploy()  # the dead supervisor's socket is stale: replaced without a word
     again.wait_for("web.2", r"^sleeper \d+$")
     assert app.counts() == {"web": (2, 2)}
+
+
+GRACEFUL = """
+import signal, sys, time
+signal.signal(signal.SIGTERM, lambda *_: (print("cleaning up", flush=True), sys.exit(0)))
+print("up", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_simple_command_is_the_instance_itself(app: LocalApp) -> None:
+    """No `exec` written: the program is still the instance's PID, gets the stop signal and reports its own exit."""
+    (app.folder / "graceful.py").write_text(GRACEFUL)
+    app.write("""
+        [processes.worker]
+        command = "python3 graceful.py"
+    """)
+    supervisor = app.deploy()
+    supervisor.wait_for("worker.1", "^up$")
+    pid = app.pids()["worker.1"]
+    assert Path(f"/proc/{pid}/comm").read_text().strip().startswith("python")  # not a /bin/sh in between
+    assert app.cli("down").returncode == 0
+    supervisor.wait_for("worker.1", "^cleaning up$")
+    supervisor.wait_for("system", r"^worker\.1 exited with status 0$")

@@ -34,5 +34,6 @@ def test_docker_stack_config_accepts_the_rendered_files(docker_engine: None, nam
     assert services["web"]["environment"]["PROCFLEET_PROCESS"] == "web"
     if name == "kitchen-sink":
         assert services["web"]["environment"]["DATABASE_URL"] == "postgres://shop:p$ss@db/shop"
-        assert services["web"]["command"] == ["gunicorn shop.wsgi -b 0.0.0.0:$PORT --workers ${WEB_CONCURRENCY:-2}"]
+        assert services["web"]["command"] == [
+            "exec gunicorn shop.wsgi -b 0.0.0.0:$PORT --workers ${WEB_CONCURRENCY:-2}"]
         assert services["worker"]["environment"]["RATE"] == "5$ per call"

@@ -9,6 +9,7 @@ from typing import Any
 
 from procfleet.model import Formation, ProcessType, fingerprint
 from procfleet.plan import NEW_TYPE_COUNT
+from procfleet.shellcommand import exec_form
 from procfleet.units import format_duration, format_memory
 from procfleet.validation import Where, did_you_mean
 from procfleet_compose.escape import escape_values
@@ -54,8 +55,10 @@ def service(formation: Formation, process: ProcessType, replicas: int, options: 
         where = Where(formation.source, f"{formation.key_prefix}processes.{process.name}.image")
         raise where.error(f"the compose backend needs an image: set [app].image or processes.{process.name}.image")
     # init: a shell as PID 1 ignores SIGTERM, so stop_signal would do nothing and every stop would wait for
-    # stop_timeout; Docker's init forwards the signal to the shell and reaps what it leaves behind.
-    spec: dict[str, Any] = {"image": image, "init": True, "entrypoint": list(SHELL), "command": [process.command]}
+    # stop_timeout; Docker's init forwards the signal to its child and reaps what it leaves behind. That child is
+    # the program itself for a simple command (exec_form), so the signal reaches the app, not a shell before it.
+    spec: dict[str, Any] = {"image": image, "init": True, "entrypoint": list(SHELL),
+                            "command": [exec_form(process.command)]}
     if formation.app.env_files:
         spec["env_file"] = [str((cwd / path).resolve()) if cwd else os.path.relpath(path, formation.folder)
                             for path in formation.app.env_files]

@@ -12,6 +12,7 @@ from collections import deque
 from pathlib import Path
 from typing import Literal, Protocol
 
+from procfleet.shellcommand import exec_form
 from procfleet_local import health
 from procfleet_local.instances import Instance
 from procfleet_local.output import Printer
@@ -99,7 +100,7 @@ class Slot:
         self._stop_timeout = instance.process.stop_timeout
         try:
             await loop.subprocess_exec(
-                lambda: _Protocol(self, self._host.printer), "/bin/sh", "-c", instance.process.command,
+                lambda: _Protocol(self, self._host.printer), "/bin/sh", "-c", exec_form(instance.process.command),
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 env=dict(instance.env), cwd=cwd, start_new_session=True)
         except OSError as exc:

@@ -14,6 +14,7 @@ from typing import Any
 
 from procfleet.model import Formation, HealthCheck, ProcessType, fingerprint
 from procfleet.plan import desired_count
+from procfleet.shellcommand import exec_form
 from procfleet.validation import Where
 from procfleet_nomad.options import Driver, NomadOptions, settings
 
@@ -188,7 +189,7 @@ def _check(formation: Formation, name: str, health: HealthCheck) -> Json:
 def _task(formation: Formation, process: ProcessType, driver: Driver, warnings: list[str]) -> Json:
     """The one task: the command through /bin/sh -c, its env with PORT, its stop signal, timeout and resources."""
     # None of these drivers runs a shell, and a Procfile command is a shell line (reference §1.5).
-    config: Json = {"command": "/bin/sh", "args": ["-c", process.command]}
+    config: Json = {"command": "/bin/sh", "args": ["-c", exec_form(process.command)]}
     image = formation.image_for(process)
     if driver == "docker":
         if not image:

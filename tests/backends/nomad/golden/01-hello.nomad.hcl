@@ -10,7 +10,7 @@ job "hello" {
       "procfleet.app" = "hello"
       "procfleet.process" = "web"
       "procfleet.fingerprint" = "dd3fff6d777b7763"
-      "procfleet.spec" = "8404bbe4105726a3"
+      "procfleet.spec" = "d88349e3feb0866f"
     }
     network {
       mode = "host"
@@ -42,7 +42,7 @@ job "hello" {
       driver = "exec"
       config {
         command = "/bin/sh"
-        args = ["-c", "python3 -m http.server $PORT"]
+        args = ["-c", "exec python3 -m http.server $PORT"]
       }
       env = {
         "GREETING" = "hello from procfleet"
@@ -59,7 +59,7 @@ job "hello" {
       "procfleet.app" = "hello"
       "procfleet.process" = "worker"
       "procfleet.fingerprint" = "ebe5afa30a9a6cac"
-      "procfleet.spec" = "8e5bc68d13b3c743"
+      "procfleet.spec" = "34b02a7c65e0074f"
     }
     restart {
       attempts = 3
@@ -71,7 +71,7 @@ job "hello" {
       driver = "exec"
       config {
         command = "/bin/sh"
-        args = ["-c", "python3 worker.py"]
+        args = ["-c", "exec python3 worker.py"]
       }
       env = {
         "GREETING" = "hello from procfleet"

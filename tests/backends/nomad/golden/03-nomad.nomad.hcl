@@ -10,7 +10,7 @@ job "greeter" {
       "procfleet.app" = "greeter"
       "procfleet.process" = "web"
       "procfleet.fingerprint" = "6695590630369b22"
-      "procfleet.spec" = "dd4c6897d49a6ab4"
+      "procfleet.spec" = "be5b21361bc90ab3"
     }
     network {
       mode = "host"
@@ -45,7 +45,7 @@ job "greeter" {
       config {
         image = "procfleet-examples/greeter:1"
         command = "/bin/sh"
-        args = ["-c", "python app.py web"]
+        args = ["-c", "exec python app.py web"]
         ports = ["port"]
       }
       env = {
@@ -67,7 +67,7 @@ job "greeter" {
       "procfleet.app" = "greeter"
       "procfleet.process" = "worker"
       "procfleet.fingerprint" = "9a701f3162eeaed2"
-      "procfleet.spec" = "c883f5290c93e79a"
+      "procfleet.spec" = "82d4d053322a45db"
     }
     restart {
       attempts = 3
@@ -80,7 +80,7 @@ job "greeter" {
       config {
         image = "procfleet-examples/greeter:1"
         command = "/bin/sh"
-        args = ["-c", "python app.py worker"]
+        args = ["-c", "exec python app.py worker"]
       }
       env = {
         "GREETING" = "hello from Nomad"
@@ -100,7 +100,7 @@ job "greeter" {
       "procfleet.app" = "greeter"
       "procfleet.process" = "clock"
       "procfleet.fingerprint" = "5b745a42db983e71"
-      "procfleet.spec" = "0db3eb003fceed7b"
+      "procfleet.spec" = "aac967bd98218935"
     }
     restart {
       attempts = 2
@@ -113,7 +113,7 @@ job "greeter" {
       config {
         image = "procfleet-examples/greeter:1"
         command = "/bin/sh"
-        args = ["-c", "python app.py clock --every $${TICK:-30}"]
+        args = ["-c", "exec python app.py clock --every $${TICK:-30}"]
       }
       env = {
         "GREETING" = "hello from Nomad"
