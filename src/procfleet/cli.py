@@ -298,11 +298,11 @@ def down(ctx: typer.Context,
     from procfleet.actions import operate
 
     context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet)
-    name = operate.down(context, purge)
+    app_name, name = operate.down(context, purge)
     if context.output.json:
         context.output.data({"down": True, "backend": name})
-    else:
-        context.output.info(f"stopped and removed on {name}")
+    else:  # true whether it stopped something or found nothing to stop
+        context.output.info(f"{app_name} is down on {name}")
 
 
 @app.command()

@@ -102,11 +102,11 @@ def run(ctx: Context, argv: Sequence[str], process: str | None) -> int:
     return backend.run(formation, argv, process)
 
 
-def down(ctx: Context, purge: bool) -> str:
-    """Stop and remove the app on the chosen backend; returns the backend's name."""
+def down(ctx: Context, purge: bool) -> tuple[str, str]:
+    """Stop and remove the app on the chosen backend; returns the app's name and the backend's."""
     formation, backend = _open(ctx)
     backend.down(formation, purge)
-    return backend_name(ctx, formation)
+    return formation.app.name, backend_name(ctx, formation)
 
 
 def _known_types(formation: Formation, types: Sequence[str]) -> None:

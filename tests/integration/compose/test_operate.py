@@ -99,7 +99,7 @@ def test_down_removes_the_app_and_nothing_else(app: ComposeApp) -> None:
         stored = app.folder / ".procfleet" / "compose" / f"{app.name}.yaml"
         assert stored.exists()
         result = app.ok("down")
-        assert "stopped and removed on compose" in result.err
+        assert f"{app.name} is down on compose" in result.err
         assert app.containers() == {}
         assert docker("network", "ls", "-q", "--filter", f"name={app.name}_default").strip() == ""
         assert not stored.exists()

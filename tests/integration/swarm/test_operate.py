@@ -87,7 +87,7 @@ def test_down_removes_the_stack_and_nothing_else(app: SwarmApp) -> None:
         app.write(FORMATION)
         app.ok("deploy", "-q")
         result = app.ok("down")
-        assert "stopped and removed on swarm" in result.err
+        assert f"{app.name} is down on swarm" in result.err
         assert app.services() == []
         label = f"label=com.docker.stack.namespace={app.name}"
         assert docker("network", "ls", "-q", "--filter", label).strip() == ""
