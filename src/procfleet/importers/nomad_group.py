@@ -23,6 +23,7 @@ DEFAULT_CPU_MHZ = 100
 DEFAULT_MEMORY_MB = 300
 OURS = ("PROCFLEET_PROCESS",)
 META_PREFIX = "procfleet."
+META_PORT = META_PREFIX + "port"  # the formation's port, which procfleet's Nomad backend keeps in the group's meta
 # The RestartPolicy blocks procfleet's Nomad backend renders; any other policy is mapped by its mode.
 RESTART_BLOCKS: dict[RestartPolicy, Json] = {
     "always": {"Attempts": 3, "Interval": 5 * MINUTE, "Delay": 15 * SECOND, "Mode": "delay"},
@@ -59,7 +60,8 @@ def read_group(name: str, group: Json, app: str, where: Where, report: Report,
     if command is None:
         report.skipped(where.key, "no command: procfleet needs the command each type runs")
         return None
-    label, port = _port(group, task, config, where, report)
+    declared = str((group.get("Meta") or {}).get(META_PORT) or "")
+    label, port = _port(group, task, config, where, report, int(declared) if declared.isdigit() else None)
     env = _env(task.get("Env") or {}, label, port, task_where.child("Env"), report)
     if port is None and env.get("PORT", "").isdigit():
         port = int(env.pop("PORT"))
@@ -128,8 +130,10 @@ def _command(config: Json, where: Where, report: Report) -> str | None:
     return from_argv(words) or None
 
 
-def _port(group: Json, task: Json, config: Json, where: Where, report: Report) -> tuple[str | None, int | None]:
-    """The port label the service (or the task) uses, and the port inside the allocation: To, or a static Value."""
+def _port(group: Json, task: Json, config: Json, where: Where, report: Report,
+          declared: int | None) -> tuple[str | None, int | None]:
+    """The port label the service (or the task) uses, and the port inside the allocation: To, a static Value, or
+    the port procfleet declared in the group's meta (exec drivers listen on the dynamic port, with no To)."""
     ports: list[tuple[str, Json, Where]] = []
     for index, network in enumerate(tables(group.get("Networks"), where.child("Networks"))):
         at = Where(where.file, f"{where.key}.Networks[{index}]")
@@ -146,7 +150,7 @@ def _port(group: Json, task: Json, config: Json, where: Where, report: Report) -
             report.skipped(at.key, "a process type has one port")
             continue
         to, value = entry.get("To") or 0, entry.get("Value") or 0
-        port = to if to > 0 else (value or None)
+        port = to if to > 0 else (value or declared)
         if value:
             report.skipped(at.child("Value").key, f"the static host port {value}: procfleet maps a dynamic one "
                            "to the port with the docker driver, and makes $PORT the dynamic one with the others")

@@ -10,7 +10,7 @@ from tests.integration.conftest import BUSYBOX_IMAGE
 from tests.integration.nomad.conftest import FORMATION, Agent, Project
 
 # The docker driver maps the group port To the formation's port, so the job carries it back; with exec and raw_exec
-# the task listens on the dynamic port itself and the formation's port is nowhere in the job (see the last test).
+# the task listens on the dynamic port itself, and procfleet's group meta keeps the formation's port (the last test).
 DOCKER = """
 [app]
 name = "{app}"
@@ -108,16 +108,20 @@ def test_a_job_procfleet_did_not_register_is_adopted_with_a_warning(project: Pro
         agent.http("DELETE", f"/v1/job/{project.app}", params={"purge": "true"})
 
 
-def test_with_raw_exec_the_port_is_not_in_the_job_so_the_plan_shows_it(project: Project, agent: Agent) -> None:
-    """raw_exec: the port (and the http check on it) cannot be read back, the report says so, and plan shows web's
-    definition as changed instead of pretending; worker, which has neither, adopts exactly."""
+def test_with_raw_exec_the_port_comes_back_from_procfleets_meta(project: Project, agent: Agent) -> None:
+    """raw_exec listens on the dynamic port itself, so no `To` holds the formation's port: the group's
+    `procfleet.port` meta does, and with it the http check; the adopted formation plans no change."""
     project.write(FORMATION)
     assert project.cli("deploy", "-b", "nomad", "--timeout", str(agent.timeout)).code == 0
+    job = agent.job(project.app)
+    assert job is not None and job["TaskGroups"][0]["Meta"]["procfleet.port"] == "8000"
     adopted = project.folder / "adopted.toml"
     result = project.cli("import", "--from-backend", "nomad", "--app", project.app, "-f", str(adopted))
     assert result.code == 0, result.err
-    assert "TaskGroups.web.Networks[0].DynamicPorts.port: not carried over" in result.err
+    assert "not carried over" not in result.err
+    web = tomllib.loads(adopted.read_text())["processes"]["web"]
+    assert web["port"] == 8000 and web["health"]["http"] == "/"
     plan = project.cli("plan", "-b", "nomad", "--exit-code", "-f", str(adopted), "--json")
-    assert plan.code == 3
+    assert plan.code == 0, plan.out
     changes = {c["process"]: c["action"] for c in json.loads(plan.out)["changes"]}
-    assert changes == {"web": "change", "worker": "unchanged"}
+    assert changes == {"web": "unchanged", "worker": "unchanged"}

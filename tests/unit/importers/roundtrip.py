@@ -108,17 +108,17 @@ def _compose(formation: Formation, data: dict[str, Any]) -> dict[str, Any]:
 def _nomad(formation: Formation, data: dict[str, Any]) -> dict[str, Any]:
     # The job holds each task's env with the env files' values in it, not the files; CPU in whole MHz and
     # memory in whole MiB; http and tcp checks only (a command check is not rendered); and with a driver other
-    # than docker no image and no fixed port (nor, so, an http or tcp check on it).
+    # than docker no image (the port comes back from procfleet's group meta, and with it an http or tcp check).
     _counts(data)
     data["app"].pop("env_file")
     options = dict(formation.options("nomad"))
     for name, process in formation.processes.items():
         entry = data["processes"][name]
         driver = options.get("driver") or ("docker" if formation.image_for(process) else "exec")
-        if entry["health"] is not None and (entry["health"]["kind"] == "command" or driver != "docker"):
+        if entry["health"] is not None and entry["health"]["kind"] == "command":
             entry["health"] = None
         if driver != "docker":
-            entry["port"] = entry["image"] = None
+            entry["image"] = None
         resources = process.resources
         entry["resources"] = {
             "cpu": None if resources.cpu is None else max(1, round(resources.cpu * 1000)) / 1000,
@@ -131,22 +131,6 @@ def _nomad(formation: Formation, data: dict[str, Any]) -> dict[str, Any]:
         options.pop("datacenters")  # Nomad's default
     data["backends"] = {"nomad": options} if options else {}
     return data
-
-
-def expected_report(formation: Formation, renderer: str) -> list[str]:
-    """The keys the second import reports: only what `carried` drops without the format saying it."""
-    if renderer != "nomad":
-        return []
-    keys = []
-    driver = formation.options("nomad").get("driver")
-    for name, process in formation.processes.items():
-        if process.port is None or (driver or ("docker" if formation.image_for(process) else "exec")) == "docker":
-            continue
-        # exec and raw_exec listen on the dynamic port itself: the job has no port number to read back.
-        keys.append(f"Job.TaskGroups.{name}.Networks[0].DynamicPorts.port")
-        if process.health is not None and process.health.kind != "command":
-            keys.append(f"Job.TaskGroups.{name}.Services[0].Checks[0]")
-    return keys
 
 
 def reported_keys(imported: Imported) -> list[str]:

@@ -19,7 +19,6 @@ from procfleet.actions.importing import Imported, import_file
 from tests.unit.importers.roundtrip import (
     INSTALLED,
     carried,
-    expected_report,
     load,
     prepared,
     reported_keys,
@@ -78,4 +77,4 @@ def test_import_render_import_gives_the_same_formation(case: str, tmp_path: Path
         original = prepared(first, renderer)
         again, report = round_trip(original, renderer)
         assert carried(again, renderer) == carried(original, renderer), renderer
-        assert reported_keys(report) == expected_report(original, renderer), renderer
+        assert reported_keys(report) == [], renderer  # what the renderer wrote, the importer reads back whole

@@ -14,7 +14,6 @@ import pytest
 from tests.unit.importers.roundtrip import (
     RENDERERS,
     carried,
-    expected_report,
     load,
     prepared,
     reported_keys,
@@ -34,7 +33,7 @@ def test_example_round_trips(example: str, renderer: str, tmp_path: Path) -> Non
     original = prepared(load(folder / "formation.toml"), renderer)
     again, report = round_trip(original, renderer)
     assert carried(again, renderer) == carried(original, renderer)
-    assert reported_keys(report) == expected_report(original, renderer)
+    assert reported_keys(report) == []  # what the renderer wrote, the importer reads back whole
     if RENDERERS[renderer][0] == original.app.backend:
         assert again.app.backend == original.app.backend  # imported for the platform it was rendered for
 

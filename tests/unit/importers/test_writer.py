@@ -11,7 +11,7 @@ from procfleet.jsonshape import formation_json
 from procfleet.model import App, Formation, ProcessType
 from procfleet.writer import formation_toml
 from tests.unit.importers.conftest import Write
-from tests.unit.importers.roundtrip import RENDERERS, carried, expected_report, load, prepared, round_trip
+from tests.unit.importers.roundtrip import RENDERERS, carried, load, prepared, round_trip
 
 # Every key the model has, each away from its default.
 KITCHEN_SINK = """\
@@ -85,7 +85,7 @@ def test_every_key_round_trips_through_each_backend(write: Write, renderer: str)
     original = prepared(_sink(write), renderer)
     again, report = round_trip(original, renderer)
     assert carried(again, renderer) == carried(original, renderer)
-    assert [line.split(": ")[1] for line in report.warnings] == expected_report(original, renderer)
+    assert not report.warnings  # what the renderer wrote, the importer reads back whole
 
 
 def test_defaults_are_not_written(tmp_path: Path) -> None:

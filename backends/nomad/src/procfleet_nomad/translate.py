@@ -34,6 +34,9 @@ META_APP = "procfleet.app"
 META_PROCESS = "procfleet.process"
 META_FINGERPRINT = "procfleet.fingerprint"  # procfleet.model.fingerprint: what `plan` compares
 META_SPEC = "procfleet.spec"  # hash of the rendered group minus its count: catches Nomad-only changes (driver…)
+# The formation's port. With exec and raw_exec the task listens on the dynamic port itself, so no `To` holds it and
+# only this tells an import of the job (adopt) which port the type declared.
+META_PORT = "procfleet.port"
 
 # The formation's restart policies as Nomad RestartPolicy blocks (reference §1.4). Nomad restarts a service
 # task whatever its exit status, so "always" never gives up (mode delay), "on-failure" is Nomad's own default
@@ -123,6 +126,8 @@ def _group(formation: Formation, process: ProcessType, count: int, options: Noma
         META_FINGERPRINT: fingerprint(formation, process),
         META_SPEC: spec_hash(options, group),
     }
+    if process.port is not None:
+        meta[META_PORT] = str(process.port)
     return {"Name": group.pop("Name"), "Count": group.pop("Count"), "Meta": meta, **group}
 
 

@@ -11,6 +11,7 @@ job "hello" {
       "procfleet.process" = "web"
       "procfleet.fingerprint" = "dd3fff6d777b7763"
       "procfleet.spec" = "d88349e3feb0866f"
+      "procfleet.port" = "8000"
     }
     network {
       mode = "host"

@@ -11,6 +11,7 @@ job "greeter" {
       "procfleet.process" = "web"
       "procfleet.fingerprint" = "6695590630369b22"
       "procfleet.spec" = "be5b21361bc90ab3"
+      "procfleet.port" = "8000"
     }
     network {
       mode = "host"
