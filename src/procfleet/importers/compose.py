@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from procfleet.importers.compose_files import ServiceResolver, load_document, project_variables
+from procfleet.importers.compose_files import ServiceResolver, included_services, load_document, project_variables
 from procfleet.importers.compose_service import ImportedService, read_service
 from procfleet.importers.names import NAME_RULE, app_name, source_app_name, type_name
 from procfleet.importers.result import ENV_ONLY, NO_KEY, NO_VOLUMES, ImportResult, Report, hoisted
@@ -21,7 +21,6 @@ TOP_REASONS = {
     "networks": "procfleet puts every type on the app's own network",
     "secrets": ENV_ONLY,
     "configs": ENV_ONLY,
-    "include": "included files are not read: import them one by one",
 }
 OWN_NETWORK_LABEL = "procfleet.app"  # procfleet's ownership label, on its services and on its network
 PROJECT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # what `docker compose -p` accepts
@@ -36,10 +35,18 @@ def read_compose(path: Path, environ: Mapping[str, str], text: str | None = None
 
     variables = project_variables(path.parent, environ)
     document = load_document(path, variables, unset, text)
-    if not document.get("services"):
+    if not document.get("services") and not document.get("include"):
         raise Where(path, "services").error("no services: a Compose file lists its services under services:")
     _report_top_level(document, report)
-    services = ServiceResolver(variables, unset).services(path, document)
+    services = ServiceResolver(variables, unset).services(path, document) if document.get("services") else {}
+    def included(key: str, document: dict[str, Any]) -> None:
+        _report_top_level(document, report, f"{key}.")
+
+    for name, spec in included_services(document, path, environ, unset, included).items():
+        if name in services:
+            raise Where(path, f"services.{name}").error(f'the service "{name}" is also defined by a file in '
+                                                         "include:; Compose refuses that too")
+        services[name] = spec
     active = {p.strip() for p in variables.get("COMPOSE_PROFILES", "").split(",") if p.strip()}
     imported: dict[str, ImportedService] = {}
     taken: dict[str, str] = {}
@@ -72,16 +79,16 @@ def _own_app(services: dict[str, Any]) -> str | None:
     return name if name is not None and app_name(name) == name else None
 
 
-def _report_top_level(document: dict[str, Any], report: Report) -> None:
+def _report_top_level(document: dict[str, Any], report: Report, prefix: str = "") -> None:
     for key, value in document.items():
-        if key in ("name", "services") or value in (None, {}, []):
+        if key in ("name", "services", "include") or value in (None, {}, []):
             continue
         if key == "networks" and list(value) == ["default"] and list(value["default"] or {}) == ["labels"] \
                 and list(value["default"]["labels"] or {}) == [OWN_NETWORK_LABEL]:
             continue  # the network procfleet's compose backend renders for every app
         reason = TOP_REASONS.get(key, "an extension field: what services took from it came with them"
                                  if key.startswith("x-") else NO_KEY)
-        report.skipped(key, reason)
+        report.skipped(f"{prefix}{key}", reason)
 
 
 def _shared_env_files(imported: dict[str, ImportedService], taken: dict[str, str],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +10,7 @@ from dotenv import dotenv_values
 
 from procfleet import validation as v
 from procfleet.importers.interpolation import Unset, interpolate_tree
-from procfleet.importers.yamlfile import load_yaml
+from procfleet.importers.yamlfile import Override, Reset, load_yaml
 from procfleet.validation import Where, describe
 
 Json = dict[str, Any]
@@ -18,11 +18,14 @@ REPLACED = ("command", "entrypoint", "test")  # shell commands replace what they
 DICT_LISTS = ("environment", "labels", "annotations")  # list_or_dict keys, merged as mappings
 
 
-def project_variables(folder: Path, environ: Mapping[str, str]) -> dict[str, str]:
-    """What interpolation sees: the `.env` in the project folder, overridden by the caller's environment."""
-    dotenv = folder / ".env"
-    from_file = {k: v for k, v in dotenv_values(dotenv).items() if v is not None} if dotenv.is_file() else {}
-    return {**from_file, **environ}
+def project_variables(folder: Path, environ: Mapping[str, str], env_files: list[Path] | None = None) -> dict[str, str]:
+    """What interpolation sees: the `.env` in the project folder (or the given env files, in order), overridden by
+    the caller's environment."""
+    from_files: dict[str, str] = {}
+    for dotenv in [folder / ".env"] if env_files is None else env_files:
+        if dotenv.is_file():
+            from_files.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+    return {**from_files, **environ}
 
 
 def load_document(path: Path, variables: Mapping[str, str], unset: Unset, text: str | None = None) -> Json:
@@ -34,6 +37,53 @@ def load_document(path: Path, variables: Mapping[str, str], unset: Unset, text: 
         raise Where(path, "").error(f"expected a Compose file (a mapping with services:), got {describe(document)}")
     interpolated: Json = interpolate_tree(document, variables, Where(path, ""), unset)
     return interpolated
+
+
+def included_services(document: Json, path: Path, environ: Mapping[str, str], unset: Unset,
+                      seen: Callable[[str, Json], None], chain: tuple[Path, ...] = (),
+                      prefix: str = "") -> dict[str, Json]:
+    """The services of the files that `include:` names (and of what those include), each file read as Compose
+    reads it: in its own project folder, with that folder's `.env` (or the entry's env_file) for its variables.
+
+    `seen(key, document)` gets every included document, under the key of its entry (`include[0]`), so that its
+    other top-level keys can be reported.
+    """
+    value = document.get("include")
+    if value is None:
+        return {}
+    if not isinstance(value, list):
+        raise Where(path, "include").error(f"expected a list of files, got {describe(value)}")
+    found: dict[str, Json] = {}
+    for index, item in enumerate(value):
+        at = Where(path, f"include[{index}]")
+        key = f"{prefix}include[{index}]"
+        entry = {"path": item} if isinstance(item, str) else item
+        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str | list):
+            raise at.error("expected a path, or {path: …, project_directory: …, env_file: …}")
+        files = [(path.parent / str(name)).resolve() for name in
+                 (entry["path"] if isinstance(entry["path"], list) else [entry["path"]])]
+        for file in files:
+            if file in (*chain, path.resolve()):
+                raise at.child("path").error(f"{file} includes itself, through include:")
+            if not file.is_file():
+                raise at.child("path").error(f"file not found: {file}")
+        folder = (path.parent / str(entry["project_directory"])).resolve() if entry.get("project_directory") \
+            else files[0].parent
+        env_files = entry.get("env_file")
+        variables = project_variables(folder, environ, None if env_files is None else [
+            (path.parent / str(name)).resolve() for name in ([env_files] if isinstance(env_files, str) else env_files)])
+        # Several files in one entry are a file and its overrides, merged as Compose merges them.
+        merged = load_document(files[0], variables, unset)
+        for file in files[1:]:
+            merged = merge(merged, load_document(file, variables, unset))
+        seen(key, merged)
+        nested = included_services(merged, files[0], environ, unset, seen, (*chain, path.resolve()), f"{key}.")
+        own = ServiceResolver(variables, unset).services(files[0], merged) if merged.get("services") else {}
+        for name, spec in [*nested.items(), *own.items()]:
+            if name in found:
+                raise at.error(f'the service "{name}" is defined by two included files; Compose refuses that too')
+            found[name] = spec
+    return found
 
 
 class ServiceResolver:
@@ -68,7 +118,8 @@ class ServiceResolver:
         spec = _absolute_env_files(spec, path.parent, where)
         extends = spec.pop("extends", None)
         if extends is None:
-            return spec
+            resolved: Json = plain(spec)
+            return resolved
         if isinstance(extends, str):
             extends = {"service": extends}
         if not isinstance(extends, dict) or not isinstance(extends.get("service"), str):
@@ -77,7 +128,7 @@ class ServiceResolver:
         if "file" in extends:
             base_path = (path.parent / str(extends["file"])).resolve()
         base = self._resolve(base_path, extends["service"], where.child("extends"), (*seen, (path, name)))
-        merged: Json = merge(base, spec)
+        merged: Json = plain(merge(base, spec))
         return merged
 
 
@@ -103,10 +154,13 @@ def env_file_entries(value: Any, where: Where) -> list[Json]:
 
 
 def _absolute_env_files(spec: Json, folder: Path, where: Where) -> Json:
-    if "env_file" not in spec:
+    value = spec.get("env_file")
+    if value is None or isinstance(value, Reset):
         return spec
-    entries = env_file_entries(spec["env_file"], where.child("env_file"))
-    return {**spec, "env_file": [{**entry, "path": str((folder / entry["path"]).resolve())} for entry in entries]}
+    tagged = isinstance(value, Override)
+    entries = env_file_entries(value.value if tagged else value, where.child("env_file"))
+    absolute = [{**entry, "path": str((folder / entry["path"]).resolve())} for entry in entries]
+    return {**spec, "env_file": Override(absolute) if tagged else absolute}
 
 
 def _as_mapping(value: Any) -> Any:
@@ -117,14 +171,31 @@ def _as_mapping(value: Any) -> Any:
 
 
 def merge(base: Any, override: Any, key: str = "") -> Any:
-    """Compose's merge for extends: mappings merge, sequences append (unique), commands and scalars replace."""
+    """Compose's merge for extends: mappings merge, sequences append (unique), commands and scalars replace;
+    `!override` replaces whatever the base has and `!reset` removes the key."""
+    if isinstance(override, Override):
+        return override.value
     if key in DICT_LISTS:
         base, override = _as_mapping(base), _as_mapping(override)
     if isinstance(base, dict) and isinstance(override, dict):
         merged = dict(base)
         for name, value in override.items():
-            merged[name] = merge(merged[name], value, str(name)) if name in merged else value
+            if isinstance(value, Reset):
+                merged.pop(name, None)
+            else:
+                merged[name] = merge(merged[name], value, str(name)) if name in merged else value
         return merged
     if isinstance(base, list) and isinstance(override, list) and key not in REPLACED:
         return base + [item for item in override if item not in base]
     return override
+
+
+def plain(node: Any) -> Any:
+    """A tree without Compose's merge tags: `!reset` keys gone, `!override` values as they are."""
+    if isinstance(node, Override):
+        return plain(node.value)
+    if isinstance(node, dict):
+        return {key: plain(value) for key, value in node.items() if not isinstance(value, Reset)}
+    if isinstance(node, list):
+        return [plain(item) for item in node if not isinstance(item, Reset)]
+    return node

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from procfleet.importers.yamlfile import Override
 from procfleet.validation import Where
 
 NAME = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*")
@@ -25,6 +26,8 @@ def interpolate_tree(node: Any, variables: Mapping[str, str], where: Where, unse
     if isinstance(node, list):
         return [interpolate_tree(item, variables, Where(where.file, f"{where.key}[{index}]"), unset)
                 for index, item in enumerate(node)]
+    if isinstance(node, Override):
+        return Override(interpolate_tree(node.value, variables, where, unset))
     return node
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,40 @@ def _int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
 
 
 ComposeLoader.add_constructor("tag:yaml.org,2002:int", _int)
+
+
+class Reset:
+    """`!reset`: the key goes, whatever the service it extends (or the file it overrides) sets."""
+
+    def __repr__(self) -> str:
+        return "!reset"
+
+
+RESET = Reset()
+
+
+@dataclass(frozen=True)
+class Override:
+    """`!override VALUE`: VALUE replaces what the service it extends sets, instead of being merged with it."""
+
+    value: Any
+
+
+def _reset(loader: yaml.SafeLoader, node: yaml.Node) -> Reset:
+    return RESET
+
+
+def _override(loader: yaml.SafeLoader, node: yaml.Node) -> Override:
+    if isinstance(node, yaml.MappingNode):
+        return Override(loader.construct_mapping(node, deep=True))
+    if isinstance(node, yaml.SequenceNode):
+        return Override(loader.construct_sequence(node, deep=True))
+    return Override(loader.construct_scalar(node))  # type: ignore[arg-type]
+
+
+# Compose's merge tags (compose-spec, merge.md), which decide how `extends` and override files merge a key.
+ComposeLoader.add_constructor("!reset", _reset)
+ComposeLoader.add_constructor("!override", _override)
 
 
 def load_yaml(path: Path, text: str | None = None) -> Any:

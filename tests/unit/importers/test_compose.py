@@ -124,3 +124,30 @@ def test_service_names_become_portable(write: Write) -> None:
     assert any('services.my_web.v2: process type renamed "my-web-v2"' in line for line in result.warnings)
     clash = write("compose.yaml", "services:\n  a_b: {image: a, command: x}\n  a-b: {image: a, command: y}\n")
     assert 'would both become the process type "a-b"' in _error(clash)
+
+
+def test_an_included_file_that_is_missing_is_an_error(write: Write) -> None:
+    """The entry's key and the path Compose would look for."""
+    path = write("compose.yaml", "include:\n  - shared/missing.yaml\n" + WEB)
+    assert "include[0].path: file not found:" in _error(path) and "shared/missing.yaml" in _error(path)
+
+
+def test_a_service_defined_twice_through_include_is_an_error(write: Write) -> None:
+    """Compose refuses a service that the file and an included file both define; so does import."""
+    write("other.yaml", WEB)
+    path = write("compose.yaml", "include:\n  - other.yaml\n" + WEB)
+    assert 'services.web: the service "web" is also defined by a file in include:' in _error(path)
+
+
+def test_include_in_a_circle_is_an_error(write: Write) -> None:
+    """A file that includes, through another, the one including it."""
+    write("other.yaml", "include:\n  - compose.yaml\n")
+    path = write("compose.yaml", "include:\n  - other.yaml\n" + WEB)
+    assert "includes itself" in _error(path)
+
+
+def test_merge_tags_without_extends_leave_the_plain_value(write: Write) -> None:
+    """`!override` of a key nothing is merged into is its value; `!reset` of one is no key at all."""
+    path = write("compose.yaml", WEB + "    environment: !override\n      A: '1'\n    ports: !reset []\n")
+    process = _read(path).processes["web"]
+    assert process.env == {"A": "1"} and process.port is None
