@@ -11,7 +11,7 @@ from procfleet.importers.names import source_app_name
 from procfleet.importers.nomad import read_json
 from procfleet.importers.procfile import RELEASE, dotenv_beside, read_text, release_warning
 from procfleet.importers.result import NO_KEY, ImportResult, Report
-from procfleet.model import ProcessType
+from procfleet.model import ProcessType, Resources
 from procfleet.procfile import parse_procfile
 from procfleet.validation import Where
 
@@ -26,6 +26,12 @@ REASONS = {
     "cron": "procfleet has no scheduled jobs: run a clock process type",
 }
 DESCRIPTIVE = ("description", "keywords", "logo", "repository", "website", "success_url")
+# A dyno size's memory limit, as Heroku states it: /sys/fs/cgroup/memory/memory.limit_in_bytes inside the dyno
+# (help.heroku.com/Q386NUGG). Compute shares have no formation key; sizes not listed here are reported.
+DYNO_MEMORY = {
+    "free": "512M", "eco": "512M", "hobby": "512M", "basic": "512M", "standard-1x": "512M", "1x": "512M",
+    "standard-2x": "1G", "2x": "1G", "performance-m": "2560M", "performance-l": "14G",
+}
 
 
 def read_app_json(path: Path, environ: Mapping[str, str]) -> ImportResult:
@@ -64,13 +70,13 @@ def _processes(path: Path, formation: Mapping[str, Any], report: Report) -> dict
             report.skipped(at.key, f"no command: the Procfile beside {path.name} has no {original}: line")
             continue
         for key in settings:
-            if key != "quantity":
-                report.skipped(at.child(key).key, "dyno sizes and autoscaling have no formation key; set "
-                               f"processes.{original}.resources" if key == "size" else NO_KEY)
+            if key not in ("quantity", "size"):
+                report.skipped(at.child(key).key, NO_KEY)
         name = commands[original].name
         count = settings.get("quantity")
         processes[name] = ProcessType(name=name, command=commands[original].command,
-                                      count=None if count is None else v.integer(count, at.child("quantity")))
+                                      count=None if count is None else v.integer(count, at.child("quantity")),
+                                      resources=_dyno_resources(settings.get("size"), at.child("size"), report))
     for entry in entries:
         if entry.original in formation:
             continue
@@ -81,6 +87,20 @@ def _processes(path: Path, formation: Mapping[str, Any], report: Report) -> dict
     if not processes:
         raise where.error(f"no process type with a command: put a Procfile beside {path.name}")
     return processes
+
+
+def _dyno_resources(size: Any, where: Where, report: Report) -> Resources:
+    """A dyno size as its memory limit (compute shares are left to the platform); an unknown size is reported."""
+    if size in (None, ""):
+        return Resources()
+    memory = DYNO_MEMORY.get(str(size).lower())
+    if memory is None:
+        report.skipped(where.key, f"the dyno size {size}: procfleet knows the memory of {', '.join(DYNO_MEMORY)}; "
+                       "set resources.memory")
+        return Resources()
+    report.note(where.key, f'the dyno size {size} carried over as its memory limit, resources.memory = "{memory}" '
+                "(its share of CPU is not)")
+    return Resources(memory=v.memory(memory, where))
 
 
 def _env(env: Mapping[str, Any], where: Where, report: Report) -> dict[str, str]:

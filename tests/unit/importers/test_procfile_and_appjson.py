@@ -58,3 +58,15 @@ def test_app_json_env_values_and_counts(write: Write) -> None:
     result = read_source(path, None, {})
     assert dict(result.env) == {"A": "1", "B": "true"}
     assert {n: p.count for n, p in result.processes.items()} == {"web": 3, "worker": None}
+
+
+def test_app_json_dyno_sizes_become_memory_limits(write: Write) -> None:
+    """A known size is its memory limit, noted; an unknown one is reported and sets nothing."""
+    write("Procfile", "web: serve\nworker: work\nclock: tick\n")
+    formation = {"web": {"size": "Performance-M"}, "worker": {"size": "standard-2x"}, "clock": {"size": "huge"}}
+    path = write("app.json", json.dumps({"formation": formation}))
+    result = read_source(path, None, {})
+    memory = {name: p.resources.memory for name, p in result.processes.items()}
+    assert memory == {"web": 2560 * 2**20, "worker": 2**30, "clock": None}
+    assert any("formation.web.size: the dyno size Performance-M carried over" in line for line in result.warnings)
+    assert any("formation.clock.size: not carried over (the dyno size huge" in line for line in result.warnings)
