@@ -55,3 +55,20 @@ def test_client_certificates_for_mutual_tls(project: Project, agent: Agent, cert
         with_cert = project.cli("deploy", "--no-wait", "-b", "nomad", env={
             **env, "NOMAD_CLIENT_CERT": str(certificates.client), "NOMAD_CLIENT_KEY": str(certificates.client_key)})
         assert with_cert.code == 0, with_cert.err
+
+
+def test_tls_server_name_is_the_name_the_certificate_is_checked_against(project: Project, agent: Agent,
+                                                                        tmp_path: Path) -> None:
+    """Nomad's certificates name `server.<region>.nomad`, not the address: NOMAD_TLS_SERVER_NAME says so."""
+    named = make_certificates(tmp_path / "pki", server_names="DNS:server.global.nomad")
+    with TlsFront(agent.simulator().port, named) as front:
+        project.write()
+        env = project.environ(NOMAD_ADDR=front.address, NOMAD_CACERT=str(named.ca))
+        mismatch = project.cli("ps", "-b", "nomad", env=env)
+        assert mismatch.code == 1 and "TLS failed" in mismatch.err
+        assert "set NOMAD_TLS_SERVER_NAME to its name" in mismatch.err
+        wrong = project.cli("ps", "-b", "nomad", env={**env, "NOMAD_TLS_SERVER_NAME": "server.eu.nomad"})
+        assert wrong.code == 1 and "the agent's certificate is not for server.eu.nomad" in wrong.err
+        named_right = project.cli("deploy", "--no-wait", "-b", "nomad",
+                                  env={**env, "NOMAD_TLS_SERVER_NAME": "server.global.nomad"})
+        assert named_right.code == 0, named_right.err

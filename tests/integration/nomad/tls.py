@@ -27,8 +27,8 @@ class Certificates:
     client_key: Path
 
 
-def make_certificates(folder: Path) -> Certificates:
-    """Issue the certificates with `openssl` (EC keys, valid one day)."""
+def make_certificates(folder: Path, server_names: str = "IP:127.0.0.1,DNS:localhost") -> Certificates:
+    """Issue the certificates with `openssl` (EC keys, valid one day); the server's names are server_names."""
     if shutil.which("openssl") is None:
         pytest.skip("the openssl command is needed to make test certificates")
     folder.mkdir(parents=True, exist_ok=True)
@@ -40,7 +40,8 @@ def make_certificates(folder: Path) -> Certificates:
     run("req", "-x509", *key, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=procfleet test CA")
     for name, usage in (("server", "serverAuth"), ("client", "clientAuth")):
         run("req", *key, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}")
-        (folder / f"{name}.ext").write_text(f"subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage={usage}\n")
+        names = server_names if name == "server" else "IP:127.0.0.1,DNS:localhost"
+        (folder / f"{name}.ext").write_text(f"subjectAltName={names}\nextendedKeyUsage={usage}\n")
         run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
             "-out", f"{name}.pem", "-days", "1", "-extfile", f"{name}.ext")
     return Certificates(folder / "ca.pem", folder / "server.pem", folder / "server.key", folder / "client.pem",

@@ -24,6 +24,7 @@ from nomad.api.exceptions import (
     URLNotAuthorizedNomadException,
     URLNotFoundNomadException,
 )
+from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InsecureRequestWarning
 
 from procfleet import __version__
@@ -37,6 +38,7 @@ SCALING_BLOCKED = "job scaling blocked due to active deployment"  # reference §
 INDEX_CONFLICT = "Enforcing job modify index"  # the prefix the Nomad CLI matches too (reference §1.8)
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
 _SSL_REASON = re.compile(r"\[SSL: [A-Z0-9_]+\] ([^'\"]+?)(?: \(_ssl\.c:\d+\))?['\"]")
+_NAME_MISMATCH = re.compile(r"CertificateError\(\"(hostname [^\"]+)\"\)")  # urllib3's own check, for a server name
 _DISCONNECTED = re.compile(r"RemoteDisconnected\('([^']+)'")
 _OS_REASON = re.compile(r"Error\(\d+, '([^'(]+?)(?: \(_ssl\.c:\d+\))?'\)")  # e.g. ConnectionResetError(104, '…')
 
@@ -61,6 +63,20 @@ class Answer:
     index: int
 
 
+class ServerNameAdapter(HTTPAdapter):
+    """HTTPS that names the agent as NOMAD_TLS_SERVER_NAME does: in the TLS handshake (SNI) and in the check of
+    its certificate, whatever host the address has (Nomad's certificates name `server.<region>.nomad`)."""
+
+    def __init__(self, server_name: str) -> None:
+        self.server_name = server_name  # before the base class builds its pool manager with it
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """Every connection pool asks for, and checks, the server name."""
+        kwargs.update(server_hostname=self.server_name, assert_hostname=self.server_name)
+        super().init_poolmanager(*args, **kwargs)
+
+
 class NomadClient:
     """The Nomad HTTP API calls procfleet makes, for one app's job, with errors as PlatformError."""
 
@@ -71,6 +87,8 @@ class NomadClient:
         session.headers["User-Agent"] = f"procfleet/{__version__}"
         if connection.http_auth is not None:
             session.auth = connection.http_auth
+        if connection.tls_server_name is not None:
+            session.mount("https://", ServerNameAdapter(connection.tls_server_name))
         settings: dict[str, Any] = {
             "address": connection.address,
             "namespace": connection.namespace,
@@ -227,7 +245,7 @@ class NomadClient:
         """A connection failure, with the reason the OS or TLS gave and what to check."""
         text, where = str(error), f"cannot reach Nomad at {self.connection.address}"
         if isinstance(error, requests.exceptions.SSLError):
-            found = _SSL_REASON.search(text) or _OS_REASON.search(text)
+            found = _SSL_REASON.search(text) or _NAME_MISMATCH.search(text) or _OS_REASON.search(text)
             reason = found.group(1).strip() if found else "handshake failed"
             if "wrong version number" in reason:
                 hint = "the agent does not speak TLS there: use http:// in NOMAD_ADDR"
@@ -236,6 +254,11 @@ class NomadClient:
                         "and NOMAD_CLIENT_KEY")
             elif "alert" in reason or "EOF" in reason:
                 hint = "the agent refused the client certificate in NOMAD_CLIENT_CERT"
+            elif "mismatch" in reason or "doesn't match" in reason:
+                name = self.connection.tls_server_name
+                hint = (f"the agent's certificate is not for {name} (NOMAD_TLS_SERVER_NAME)" if name else
+                        "the agent's certificate names another host: set NOMAD_TLS_SERVER_NAME to its name "
+                        "(Nomad's own certificates name server.<region>.nomad)")
             else:
                 hint = "set NOMAD_CACERT or NOMAD_CAPATH to the agent's CA (or NOMAD_SKIP_VERIFY=true)"
             return f"{where}: TLS failed ({reason}): {hint}"

@@ -36,6 +36,7 @@ class Connection:
     verify: bool | str = True  # False, True (the system's CAs) or a CA bundle file
     client_cert: tuple[str, str] | None = None
     http_auth: tuple[str, str] | None = None
+    tls_server_name: str | None = None  # the name to ask for (SNI) and check the certificate against
 
     @property
     def described(self) -> str:
@@ -61,6 +62,7 @@ def from_environment(environ: Mapping[str, str], options: NomadOptions) -> Conne
         verify=_verify(environ),
         client_cert=_client_cert(environ),
         http_auth=_http_auth(environ.get("NOMAD_HTTP_AUTH", "")),
+        tls_server_name=environ.get("NOMAD_TLS_SERVER_NAME") or None,
     )
 
 
