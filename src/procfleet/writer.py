@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,7 +10,7 @@ from typing import Any
 import tomlkit
 from tomlkit.items import InlineTable, Item, Table
 
-from procfleet.errors import UsageError
+from procfleet.files import write_atomic
 from procfleet.model import DEFAULT_BACKEND, Formation, HealthCheck, ProcessType, Resources
 from procfleet.units import format_duration, format_memory
 
@@ -140,30 +138,6 @@ def _string(text: str) -> Item | str:
     if "\n" in text and not NOT_LITERAL.search(text) and not text.startswith("\n"):
         return tomlkit.string(text, literal=True, multiline=True)
     return text
-
-
-def write_new(path: Path, content: str, force: bool) -> None:
-    """Write a file that must not already exist unless force is given."""
-    if path.exists() and not force:
-        raise UsageError(f"{path} already exists: pass --force to overwrite it")
-    write_atomic(path, content)
-
-
-def write_atomic(path: Path, content: str) -> None:
-    """Replace path's content all at once, so a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(content)
-        if path.exists():
-            os.chmod(temporary, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def save_counts(path: Path, key_prefix: str, counts: Mapping[str, int]) -> None:

@@ -19,7 +19,7 @@ PROBE = textwrap.dedent("""
     import json, sys
     from procfleet.cli import main
     code = main(sys.argv[1:])
-    loaded = sorted(m for m in sys.modules if m.startswith(("procfleet_", "python_on_whales", "nomad")))
+    loaded = sorted(m for m in sys.modules if m.startswith(("procfleet_", "python_on_whales", "nomad", "tomlkit")))
     print("\\n" + json.dumps({"code": code, "modules": loaded}))
 """)
 
@@ -46,13 +46,14 @@ def test_help_imports_no_backend(tmp_path: Path) -> None:
                                   ["render", "-b", "compose"], ["render", "-b", "nomad"],
                                   ["render", "-b", "nomad", "--format", "hcl"], ["check", "-b", "compose"]])
 def test_commands_that_talk_to_no_platform_import_no_client(tmp_path: Path, args: list[str]) -> None:
-    """Commands that touch no platform never import python-on-whales or python-nomad."""
+    """Commands that touch no platform never import python-on-whales or python-nomad (nor tomlkit: they write no
+    formation file)."""
     (tmp_path / "formation.toml").write_text(FORMATION)
     report = _probe(args, tmp_path)
     assert report["code"] == 0, report["stderr"]
     modules = report["modules"]
     assert isinstance(modules, list)
-    assert not [m for m in modules if m.startswith(PLATFORM_CLIENTS)]
+    assert not [m for m in modules if m.startswith((*PLATFORM_CLIENTS, "tomlkit"))]
 
 
 def test_render_imports_only_the_chosen_backend(tmp_path: Path) -> None:

@@ -11,12 +11,13 @@ from pathlib import Path
 from procfleet import registry
 from procfleet.backend import Exporter, Session
 from procfleet.errors import FormationError, NotRunning, UsageError
+from procfleet.files import write_new
 from procfleet.importers import FORMATS, ImportResult, read_exported, read_source
 from procfleet.importers.names import portable
 from procfleet.model import DEFAULT_BACKEND, Formation
 from procfleet.schema import build_formation
 from procfleet.validation import NAME_PATTERN, did_you_mean
-from procfleet.writer import formation_toml, write_new
+from procfleet.writer import formation_toml
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from procfleet.backend import RenderedFile
 from procfleet.errors import UsageError
-from procfleet.writer import write_atomic
+from procfleet.files import write_atomic
 
 MANIFEST = ".procfleet-rendered.json"  # the files procfleet wrote here, with the hash of what it wrote
 

@@ -10,8 +10,8 @@ from typing import Any
 import yaml
 
 from procfleet.errors import UsageError
+from procfleet.files import write_atomic
 from procfleet.model import Formation
-from procfleet.writer import write_atomic
 
 MARK = "# Written by procfleet"  # the first line of every file procfleet writes; it overwrites no other
 STATE_FOLDER = ".procfleet"

@@ -1,0 +1,36 @@
+"""Writing files whole: never half a file after a crash, never over a file that must not be replaced.
+
+Kept apart from the TOML writer so that backends writing their own files do not load tomlkit.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from procfleet.errors import UsageError
+
+
+def write_new(path: Path, content: str, force: bool) -> None:
+    """Write a file that must not already exist unless force is given."""
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists: pass --force to overwrite it")
+    write_atomic(path, content)
+
+
+def write_atomic(path: Path, content: str) -> None:
+    """Replace path's content all at once, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(content)
+        if path.exists():
+            os.chmod(temporary, path.stat().st_mode & 0o777)
+        else:
+            os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
