@@ -1,7 +1,7 @@
 """The command line: parses options, calls one action, prints the result. One catch site, in main()."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: typer reads every command's annotations, and as strings it would
+# compile and evaluate each of them again on every run (about 10 ms).
 import os
 import sys
 from pathlib import Path
@@ -39,7 +39,7 @@ QuietOption = Annotated[bool, typer.Option("-q", "--quiet", help="Only errors an
 StrictOption = Annotated[bool, typer.Option("--strict", help="Keys the backend cannot honour are errors.")]
 
 
-def _context(ctx: typer.Context, **given: Any) -> Context:
+def _context(ctx: typer.Context, **given: Any) -> "Context":
     """Merge the options given after the command over those given before it."""
     from procfleet.actions.context import Context
     from procfleet.console import Output, color_wanted
@@ -159,7 +159,7 @@ WaitOption = Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until t
 TimeoutOption = Annotated[float, typer.Option("--timeout", min=0, help="Seconds to wait before giving up.")]
 
 
-def _wait_options(context: Context, wait: bool, timeout: float) -> Any:
+def _wait_options(context: "Context", wait: bool, timeout: float) -> Any:
     from procfleet import views
     from procfleet.backend import WaitOptions
 
