@@ -38,11 +38,13 @@ def read_compose(path: Path, environ: Mapping[str, str], text: str | None = None
     if not document.get("services") and not document.get("include"):
         raise Where(path, "services").error("no services: a Compose file lists its services under services:")
     _report_top_level(document, report)
-    services = ServiceResolver(variables, unset).services(path, document) if document.get("services") else {}
-    def included(key: str, document: dict[str, Any]) -> None:
-        _report_top_level(document, report, f"{key}.")
+    services = ServiceResolver(variables, unset).services(path, document)
 
-    for name, spec in included_services(document, path, environ, unset, included).items():
+    def report_included(key: str, included: dict[str, Any]) -> None:
+        """What an included file holds besides services, reported under its entry: include[0].volumes."""
+        _report_top_level(included, report, f"{key}.")
+
+    for name, spec in included_services(document, path, environ, unset, report_included).items():
         if name in services:
             raise Where(path, f"services.{name}").error(f'the service "{name}" is also defined by a file in '
                                                          "include:; Compose refuses that too")

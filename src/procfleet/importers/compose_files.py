@@ -78,7 +78,7 @@ def included_services(document: Json, path: Path, environ: Mapping[str, str], un
             merged = merge(merged, load_document(file, variables, unset))
         seen(key, merged)
         nested = included_services(merged, files[0], environ, unset, seen, (*chain, path.resolve()), f"{key}.")
-        own = ServiceResolver(variables, unset).services(files[0], merged) if merged.get("services") else {}
+        own = ServiceResolver(variables, unset).services(files[0], merged)
         for name, spec in [*nested.items(), *own.items()]:
             if name in found:
                 raise at.error(f'the service "{name}" is defined by two included files; Compose refuses that too')

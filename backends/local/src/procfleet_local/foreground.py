@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -35,24 +36,20 @@ def run(formation: Formation, counts: Mapping[str, int], session: Session, where
         runtime.release(where, lock)
 
 
+@functools.cache  # once per process: the watcher belongs to the event loop policy, not to one loop
 def watch_children_with_pidfds() -> None:
     """Have asyncio learn of each instance's exit through a pidfd, not a thread per child (3.11's default).
 
     Starting 50 instances then creates no thread at all; Python 3.12 chooses pidfds by itself where the kernel has
     them (Linux 5.3+), and deprecates choosing, so this only acts on 3.11 and keeps the default without pidfds.
     """
-    global _pidfd_watcher_set
-    if _pidfd_watcher_set or sys.version_info >= (3, 12) or not hasattr(os, "pidfd_open"):
+    if sys.version_info >= (3, 12) or not hasattr(os, "pidfd_open"):
         return
     try:
         os.close(os.pidfd_open(os.getpid()))
     except OSError:  # a kernel before 5.3, or a sandbox that forbids the call
         return
     asyncio.set_child_watcher(asyncio.PidfdChildWatcher())
-    _pidfd_watcher_set = True
-
-
-_pidfd_watcher_set = False
 
 
 class Stopper:
