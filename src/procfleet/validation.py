@@ -175,6 +175,15 @@ def env_table(value: Any, where: Where) -> dict[str, str]:
     return result
 
 
+def ports_by_type(value: Any, where: Where, what: str) -> dict[str, int]:
+    """Require a table of process type names to ports; `what` names the port in errors ("a host port")."""
+    ports = {}
+    for key, port in table(value, where).items():
+        name(key, where.child(key), "process type name")
+        ports[key] = integer(port, where.child(key), minimum=1, maximum=65535, what=f"{what} between 1 and 65535")
+    return ports
+
+
 def string_list(value: Any, where: Where) -> list[str]:
     """Require a string or an array of strings."""
     items = [value] if isinstance(value, str) else value

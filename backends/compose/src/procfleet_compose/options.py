@@ -50,13 +50,7 @@ def validate(options: Mapping[str, Any], where: Where) -> dict[str, Any]:
             raise at.error(f'expected an IP address such as "127.0.0.1", got {v.describe(host_ip)}') from None
         result["host_ip"] = host_ip
     if "ports" in options:
-        at = where.child("ports")
-        ports = {}
-        for name, port in v.table(options["ports"], at).items():
-            v.name(name, at.child(name), "process type name")
-            ports[name] = v.integer(port, at.child(name), minimum=1, maximum=65535,
-                                    what="a host port between 1 and 65535")
-        result["ports"] = ports
+        result["ports"] = v.ports_by_type(options["ports"], where.child("ports"), "a host port")
     return result
 
 

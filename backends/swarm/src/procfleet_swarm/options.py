@@ -54,13 +54,7 @@ def validate(options: Mapping[str, Any], where: Where) -> dict[str, Any]:
     result["endpoint_mode"] = v.choice(options.get("endpoint_mode", "vip"), where.child("endpoint_mode"),
                                        ENDPOINT_MODES)
     if "ports" in options:
-        at = where.child("ports")
-        ports = {}
-        for name, port in v.table(options["ports"], at).items():
-            v.name(name, at.child(name), "process type name")
-            ports[name] = v.integer(port, at.child(name), minimum=1, maximum=65535,
-                                    what="a published port between 1 and 65535")
-        result["ports"] = ports
+        result["ports"] = v.ports_by_type(options["ports"], where.child("ports"), "a published port")
     result["resolve_image"] = v.choice(options.get("resolve_image", "auto"), where.child("resolve_image"),
                                        RESOLVE_IMAGE)
     return result
