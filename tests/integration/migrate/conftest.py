@@ -18,13 +18,12 @@ from procfleet.errors import BackendLoadError, BackendNotFound
 from tests.conftest import CliResult
 from tests.integration.compose.conftest import sweep
 from tests.integration.conftest import BUSYBOX_IMAGE, in_ci
-from tests.integration.engine_app import docker
+from tests.integration.engine_app import TICK, WEB, docker
 from tests.integration.local.harness import LocalApp
 from tests.nomad_sim import NomadSimulator
 
 pytestmark = pytest.mark.engine("docker")
 
-TICK = "while true; do echo tick; sleep 1; done"
 # The same formation runs on every backend: busybox or python images for containers, the shell locally.
 COMPOSE_NOMAD = f"""
 [app]
@@ -33,7 +32,7 @@ image = "{BUSYBOX_IMAGE}"
 env = {{ GREETING = "hi" }}
 
 [processes.web]
-command = "mkdir -p /www && echo ok >/www/index.html && exec httpd -f -p $PORT -h /www"
+command = "{WEB}"
 count = 1
 port = 8080
 health = {{ http = "/", interval = "1s" }}

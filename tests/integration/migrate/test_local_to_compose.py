@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.conftest import PYTHON_IMAGE
-from tests.integration.migrate.conftest import TICK, Move
+from tests.integration.engine_app import TICK
+from tests.integration.migrate.conftest import Move
 
 pytestmark = pytest.mark.engine("docker")
 
