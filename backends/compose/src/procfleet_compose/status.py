@@ -67,17 +67,17 @@ def parse(inspected: Mapping[str, Any]) -> Container:
         health=health.get("Status") or None,
         health_output=str(log[-1].get("Output") or "").strip() if log else "",
         restarts=int(inspected.get("RestartCount") or 0),
-        started_at=_timestamp(state.get("StartedAt")),
+        started_at=timestamp(state.get("StartedAt")),
         ports=format_ports((inspected.get("NetworkSettings") or {}).get("Ports")),
         error=str(state.get("Error") or ""),
         config_files=tuple(path for path in labels.get(CONFIG_FILES_LABEL, "").split(",") if path),
     )
 
 
-def _timestamp(text: Any) -> datetime | None:
+def timestamp(text: Any) -> datetime | None:
+    """Docker's RFC 3339 time with nanoseconds, cut to microseconds (what Python parses); None when unset."""
     if not isinstance(text, str) or not text or text.startswith("0001-"):
         return None
-    # Docker prints nanoseconds; Python parses up to microseconds.
     head, _, tail = text.rstrip("Z").partition(".")
     try:
         return datetime.fromisoformat(f"{head}.{(tail + '000000')[:6]}+00:00")

@@ -9,6 +9,7 @@ from typing import Any
 
 from procfleet.backend import InstanceStatus, LiveType, Status, TypeStatus
 from procfleet.model import Formation
+from procfleet_compose.status import timestamp
 from procfleet_compose.translate import APP_LABEL, FINGERPRINT_LABEL, PROCESS_LABEL
 
 NAMESPACE_LABEL = "com.docker.stack.namespace"
@@ -75,17 +76,6 @@ class Snapshot:
     def service(self, process: str) -> Service | None:
         """The service a type runs as, if deployed."""
         return next((s for s in self.services if s.process == process), None)
-
-
-def timestamp(text: Any) -> datetime | None:
-    """Docker's RFC 3339 time with nanoseconds, cut to microseconds."""
-    if not isinstance(text, str) or not text or text.startswith("0001-"):
-        return None
-    head, _, tail = text.rstrip("Z").partition(".")
-    try:
-        return datetime.fromisoformat(f"{head}.{(tail + '000000')[:6]}+00:00")
-    except ValueError:
-        return None
 
 
 def _ports(entries: Iterable[Mapping[str, Any]] | None, mode: str) -> str:
