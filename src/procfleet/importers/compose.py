@@ -10,7 +10,7 @@ from typing import Any
 
 from procfleet.importers.compose_files import ServiceResolver, included_services, load_document, project_variables
 from procfleet.importers.compose_service import ImportedService, read_service
-from procfleet.importers.names import NAME_RULE, app_name, source_app_name, type_name
+from procfleet.importers.names import app_name, source_app_name, type_name
 from procfleet.importers.result import ENV_ONLY, NO_KEY, NO_VOLUMES, ImportResult, Report, hoisted
 from procfleet.validation import Where
 
@@ -57,9 +57,7 @@ def read_compose(path: Path, environ: Mapping[str, str], text: str | None = None
         service = read_service(original, spec, where, report, active)
         if service is None:
             continue
-        name = type_name(original, where, taken)
-        if name != original:
-            report.note(where.key, f'process type renamed "{name}" ({NAME_RULE})')
+        name = type_name(original, where, taken, report)
         imported[name] = replace(service, process=replace(service.process, name=name))
     if not imported:
         raise Where(path, "services").error("no service has a command, so there is no process type to import")

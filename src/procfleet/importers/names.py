@@ -21,14 +21,17 @@ def portable(original: str) -> str | None:
     return name if is_portable(name) else None
 
 
-def type_name(original: str, where: Where, taken: dict[str, str]) -> str:
-    """A process type's portable name; taken maps the names given so far to the names they came from."""
+def type_name(original: str, where: Where, taken: dict[str, str], report: Report) -> str:
+    """A process type's portable name, reported when changed; taken maps the names given so far to the names they
+    came from."""
     name = portable(original)
     if name is None:
         raise where.error(f'"{original}" cannot be made a process type name ({NAME_RULE}, at most 63 characters)')
     if name in taken:
         raise where.error(f'"{original}" and "{taken[name]}" would both become the process type "{name}"')
     taken[name] = original
+    if name != original:
+        report.note(where.key, f'process type renamed "{name}" ({NAME_RULE})')
     return name
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from procfleet import validation as v
 from procfleet.errors import FormationError
-from procfleet.importers.names import NAME_RULE, source_app_name, type_name
+from procfleet.importers.names import source_app_name, type_name
 from procfleet.importers.nomad_group import META_PREFIX, ImportedGroup, read_group
 from procfleet.importers.nomad_values import report_rest, tables
 from procfleet.importers.result import ImportResult, Report, hoisted
@@ -73,9 +73,7 @@ def _groups(job: Mapping[str, Any], app: str, where: Where, report: Report,
         imported = read_group(original, data, app, at, report, read_back)
         if imported is None:
             continue
-        name = type_name(original, at, taken)
-        if name != original:
-            report.note(at.key, f'process type renamed "{name}" ({NAME_RULE})')
+        name = type_name(original, at, taken, report)
         groups[name] = replace(imported, process=replace(imported.process, name=name))
     if not groups:
         raise where.error("no task group runs a command, so there is no process type to import")
