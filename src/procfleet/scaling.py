@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from procfleet.errors import UsageError
-from procfleet.validation import did_you_mean
+from procfleet.validation import unknown_type
 
 _SPEC = re.compile(r"^([a-z][a-z0-9-]*)(=|\+|-)(\d+)$")
 
@@ -54,8 +54,7 @@ def resolve_targets(specs: Iterable[ScaleSpec], known: Iterable[str], current: M
     targets: dict[str, int] = {}
     for spec in specs:
         if spec.process not in names:
-            raise UsageError(f'no process type "{spec.process}"{did_you_mean(spec.process, names)}; '
-                             f"the formation has: {', '.join(names)}")
+            raise UsageError(unknown_type(spec.process, names))
         target = spec.target(current.get(spec.process, 0))
         if target < 0:
             raise UsageError(f"{spec.process} would go below zero ({current.get(spec.process, 0)} "

@@ -60,6 +60,12 @@ def table(value: Any, where: Where) -> Mapping[str, Any]:
     return value
 
 
+def unknown_type(name: str, names: Iterable[str]) -> str:
+    """The message for a process type the formation does not have, with the closest one and the whole list."""
+    names = list(names)
+    return f'no process type "{name}"{did_you_mean(name, names)}; the formation has: {", ".join(names)}'
+
+
 def reject_unknown(data: Mapping[str, Any], allowed: Iterable[str], where: Where) -> None:
     """Fail on the first key not in allowed, suggesting the closest allowed key."""
     allowed = list(allowed)

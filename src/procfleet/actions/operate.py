@@ -11,7 +11,7 @@ from procfleet.errors import NotRunning, UsageError
 from procfleet.model import Formation
 from procfleet.plan import Plan, fingerprint_for, make_plan
 from procfleet.scaling import parse_specs, resolve_targets
-from procfleet.validation import did_you_mean
+from procfleet.validation import unknown_type
 
 
 def _open(ctx: Context) -> tuple[Formation, Backend]:
@@ -113,5 +113,4 @@ def _known_types(formation: Formation, types: Sequence[str]) -> None:
     names = list(formation.processes)
     for name in types:
         if name not in names:
-            raise UsageError(f'no process type "{name}"{did_you_mean(name, names)}; the formation has: '
-                             f"{', '.join(names)}")
+            raise UsageError(unknown_type(name, names))

@@ -11,7 +11,7 @@ from procfleet.model import Formation, ProcessType, fingerprint
 from procfleet.plan import NEW_TYPE_COUNT
 from procfleet.shellcommand import exec_form
 from procfleet.units import format_duration, format_memory
-from procfleet.validation import Where, did_you_mean
+from procfleet.validation import Where, unknown_type
 from procfleet_compose.escape import escape_values
 from procfleet_compose.options import ComposeOptions
 from procfleet_compose.probes import healthcheck
@@ -127,8 +127,7 @@ def _check_fixed_ports(formation: Formation, counts: Mapping[str, int], options:
         where = Where(formation.source, f"{formation.key_prefix}backends.compose.ports.{name}")
         process = formation.processes.get(name)
         if process is None:
-            raise where.error(f'no process type "{name}"{did_you_mean(name, formation.processes)}; '
-                              f'the formation has: {", ".join(formation.processes)}')
+            raise where.error(unknown_type(name, formation.processes))
         if process.port is None:
             raise where.error(f"processes.{name} has no port to publish on host port {host_port}")
         if counts.get(name, 0) > 1:

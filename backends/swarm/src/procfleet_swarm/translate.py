@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from procfleet.model import Formation, ProcessType
-from procfleet.validation import Where, did_you_mean
+from procfleet.validation import Where, unknown_type
 from procfleet_compose.escape import escape_values
 from procfleet_compose.options import ComposeOptions
 from procfleet_compose.translate import APP_LABEL, labels
@@ -152,8 +152,7 @@ def _check_ports(formation: Formation, options: SwarmOptions) -> None:
         where = root.child("ports").child(name)
         process = formation.processes.get(name)
         if process is None:
-            raise where.error(f'no process type "{name}"{did_you_mean(name, formation.processes)}; '
-                              f'the formation has: {", ".join(formation.processes)}')
+            raise where.error(unknown_type(name, formation.processes))
         if process.port is None:
             raise where.error(f"processes.{name} has no port to publish")
     with_port = [name for name, p in formation.processes.items() if p.port is not None]
