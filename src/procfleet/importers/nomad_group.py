@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,9 @@ RESTART_BLOCKS: dict[RestartPolicy, Json] = {
 }
 DEFAULT_RESCHEDULE: Json = {"Delay": 30 * SECOND, "DelayFunction": "exponential", "MaxDelay": 60 * MINUTE,
                             "Unlimited": True}
-CONFIG_KEYS = ("image", "command", "args", "entrypoint", "ports")
+CONFIG_KEYS = ("image", "command", "args", "entrypoint", "ports", "init")
+# HCL2's literal forms of `${` and `%{`, which the Nomad client turns back into the text (client_text).
+CLIENT_ESCAPES = re.compile(r"\$\$\{|%%\{")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ def read_group(name: str, group: Json, app: str, where: Where, report: Report,
         return None
     declared = str((group.get("Meta") or {}).get(META_PORT) or "")
     label, port = _port(group, task, config, where, report, int(declared) if declared.isdigit() else None)
+    if label is not None and port is not None:
+        command = port_variable(command, label)
     env = _env(task.get("Env") or {}, label, port, task_where.child("Env"), report)
     if port is None and env.get("PORT", "").isdigit():
         port = int(env.pop("PORT"))
@@ -116,18 +121,33 @@ def _command(config: Json, where: Where, report: Report) -> str | None:
     for key in config:
         if key not in CONFIG_KEYS and not unset(config[key]):
             report.skipped(where.child(key).key, "no formation key for this driver setting")
-    words = [str(word) for word in config.get("entrypoint") or []]
+    words = [client_text(str(word)) for word in config.get("entrypoint") or []]
     if config.get("command"):
-        words.append(str(config["command"]))
+        words.append(client_text(str(config["command"])))
     elif config.get("args") and not words:
         report.note(where.child("args").key, "run by the image's entrypoint in Nomad; carried over as the command")
     args = config.get("args") or []
     if not isinstance(args, list):
         raise where.child("args").error(f"expected a list of strings, got {describe(args)}")
-    words += [str(arg) for arg in args]
+    words += [client_text(str(arg)) for arg in args]
     if not words:
         return None
     return from_argv(words) or None
+
+
+def client_text(text: str) -> str:
+    """A driver Config string as the program receives it once the Nomad client has evaluated it as HCL2.
+
+    `$${` and `%%{` are HCL2's escapes (the Nomad backend writes them); a live `${NAME}` is left as it is, since the
+    shell then expands the same environment variable the client would have pasted in.
+    """
+    return CLIENT_ESCAPES.sub(lambda found: found.group(0)[1:], text)
+
+
+def port_variable(command: str, label: str) -> str:
+    """`${NOMAD_PORT_<label>}` and `$NOMAD_PORT_<label>` of the group port written as procfleet's `$PORT`."""
+    name = re.escape(f"NOMAD_PORT_{label}")
+    return re.sub(r"\$\{" + name + r"\}|\$" + name + r"(?![A-Za-z0-9_])", "${PORT}", command)
 
 
 def _port(group: Json, task: Json, config: Json, where: Where, report: Report,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -78,11 +79,12 @@ def test_job_level_fields() -> None:
 
 
 def test_docker_runs_the_command_through_sh_and_publishes_the_group_port() -> None:
-    """docker config keys as the driver documents them; the port label is published."""
+    """The shell is the entrypoint (an image's ENTRYPOINT cannot take the command), Docker's init is PID 1 (the app
+    gets the stop signal), and the port label is published: config keys as drivers/docker/config.go names them."""
     web = task(job(), "web")
     assert web["Driver"] == "docker"
-    assert web["Config"] == {"image": "ghcr.io/acme/shop:1.4", "command": "/bin/sh",
-                             "args": ["-c", "exec gunicorn shop.wsgi -b 0.0.0.0:$PORT"], "ports": ["port"]}
+    assert web["Config"] == {"image": "ghcr.io/acme/shop:1.4", "entrypoint": ["/bin/sh", "-c"],
+                             "args": ["exec gunicorn shop.wsgi -b 0.0.0.0:$PORT"], "init": True, "ports": ["port"]}
     assert "ports" not in task(job(), "worker")["Config"]  # no port, nothing to publish
 
 
@@ -232,8 +234,37 @@ def test_register_request_enforces_the_index_read() -> None:
 
 
 def test_commands_and_values_pass_through_verbatim() -> None:
-    """JSON carries the shell line and env values exactly (no escaping: only HCL needs it)."""
+    """Env values go as written; the driver config is escaped for the client's HCL2 pass (written out by hand)."""
     nasty = formation(NASTY)
     rendered = translate(nasty).job
-    assert task(rendered, "web")["Config"]["args"] == ["-c", nasty.processes["web"].command]
+    assert task(rendered, "web")["Config"]["args"] == [
+        "echo \"$GREETING\" && printf '%s\\n' $${HOME} %%{x} $$${y} && exec serve --port $PORT"]
     assert {k: v for k, v in task(rendered, "web")["Env"].items() if k in nasty.app.env} == dict(nasty.app.env)
+
+
+@pytest.mark.parametrize(("command", "escaped"), [
+    ("sleep ${TICK:-30}", "sleep $${TICK:-30}"),
+    ("echo ${HOME}", "echo $${HOME}"),
+    ("printf '%{x}'", "printf '%%{x}'"),
+    ("echo $$ $PORT", "echo $$ $PORT"),
+    ('echo "a \'b\' ${c}"', 'echo "a \'b\' $${c}"'),
+    ("echo $${kept}", "echo $$${kept}"),
+], ids=["default", "unknown-variable", "directive", "pid-and-variable", "quotes", "already-escaped"])
+@pytest.mark.parametrize("driver", ["docker", "exec", "raw_exec"])
+def test_driver_config_is_escaped_for_the_clients_template_pass(command: str, escaped: str, driver: str) -> None:
+    """`${` → `$${` and `%{` → `%%{` in every Config string, so the client's HCL2 evaluation hands the shell the
+    command as written (client/allocrunner/taskrunner/task_runner.go runDriver; hashicorp/nomad#5809)."""
+    text = f'[app]\nname = "a"\nimage = "i:1"\n[processes.p]\ncommand = {json.dumps(command)}\n'
+    config = task(translate(formation(text, {"driver": driver})).job, "p")["Config"]
+    assert config["args"][-1] in (escaped, f"exec {escaped}")
+    assert all("${" not in word.replace("$${", "") for word in config["args"])
+
+
+@pytest.mark.parametrize("signal", ["SIGCHLD", "SIGURG", "SIGPWR", "SIGSTKFLT", "SIGVTALRM", "SIGRTMIN"])
+def test_a_stop_signal_nomad_clients_cannot_send_is_a_formation_error(signal: str) -> None:
+    """Not in the table clients fingerprint as attr.os.signals, the job could never be placed."""
+    text = f'[app]\nname = "a"\nimage = "i:1"\n[processes.p]\ncommand = "x"\nstop_signal = "{signal}"\n'
+    with pytest.raises(FormationError) as caught:
+        translate(formation(text))
+    assert caught.value.key == "processes.p.stop_signal" and signal in caught.value.message
+    assert caught.value.exit_code == 2

@@ -11,6 +11,8 @@ import pytest
 from procfleet.errors import FormationError
 from procfleet.importers import read_source
 from procfleet.importers.result import ImportResult
+from procfleet.loader import load
+from procfleet_nomad.translate import translate
 from tests.unit.importers.conftest import Write
 
 SECOND = 1_000_000_000
@@ -83,3 +85,25 @@ def test_invalid_json_names_the_line(write: Write) -> None:
     path: Path = write("job.json", '{"Job": {\n  "ID": }\n')
     with pytest.raises(FormationError, match=r"job.json: line 2: invalid JSON"):
         read_source(path, "nomad", {})
+
+
+@pytest.mark.parametrize("command", ["sleep ${TICK:-30}", "echo ${HOME} %{x} $$ \"q 'r'\"", "echo $${kept}"])
+@pytest.mark.parametrize("driver", ["docker", "raw_exec"])
+def test_the_clients_escapes_are_undone(write: Write, command: str, driver: str, tmp_path: Path) -> None:
+    """What the Nomad backend escapes for the client's HCL2 pass comes back as the formation's own command."""
+    source = tmp_path / "formation.toml"
+    source.write_text(f'[app]\nname = "shop"\nimage = "i:1"\n[processes.p]\ncommand = {json.dumps(command)}\n'
+                      f'[backends.nomad]\ndriver = "{driver}"\n')
+    assert _read(write, translate(load(source)).job).processes["p"].command == command
+
+
+def test_the_group_port_variable_becomes_port(write: Write) -> None:
+    """${NOMAD_PORT_<label>} (or $NOMAD_PORT_<label>) of the group port is $PORT, which every backend sets; the
+    label procfleet renders is its own, so the job's label would not survive a render."""
+    document = _job(Config={"command": "/bin/sh", "args": ["-c", "serve -p ${NOMAD_PORT_http} -q $NOMAD_PORT_http "
+                                                                       "$NOMAD_PORT_https ${NOMAD_PORT_admin}"]},
+                    Env={"PORT": "${NOMAD_PORT_http}"})
+    document["TaskGroups"][0]["Networks"] = [{"DynamicPorts": [{"Label": "http", "To": 8080}]}]
+    imported = _read(write, document).processes["worker"]
+    assert imported.port == 8080
+    assert imported.command == "serve -p ${PORT} -q ${PORT} $NOMAD_PORT_https ${NOMAD_PORT_admin}"

@@ -49,6 +49,16 @@ RESTART_POLICIES: Mapping[str, Json] = {
 # A failed allocation would otherwise be replaced elsewhere, which is a restart by another name.
 NO_RESCHEDULE: Json = {"Attempts": 0, "Unlimited": False}
 
+# The signals a Nomad client can deliver: the table it fingerprints as ${attr.os.signals}
+# (client/fingerprint/signal.go SignalFingerprint.Fingerprint, from consul-template's signals.SignalLookup on
+# unix). The server adds a `set_contains` constraint on it for the task's KillSignal
+# (nomad/job_endpoint_hooks.go jobImpliedConstraints), so any other signal leaves the job unplaceable.
+CLIENT_SIGNALS = frozenset({
+    "SIGABRT", "SIGALRM", "SIGBUS", "SIGCONT", "SIGFPE", "SIGHUP", "SIGILL", "SIGINT", "SIGIO", "SIGIOT",
+    "SIGKILL", "SIGPIPE", "SIGPROF", "SIGQUIT", "SIGSEGV", "SIGSTOP", "SIGSYS", "SIGTERM", "SIGTRAP", "SIGTSTP",
+    "SIGTTIN", "SIGTTOU", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGXCPU", "SIGXFSZ",
+})  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Translation:
@@ -191,23 +201,47 @@ def _check(formation: Formation, name: str, health: HealthCheck) -> Json:
     return check
 
 
+def client_literal(value: Any) -> Any:
+    """A driver Config value escaped so the Nomad client's HCL2 template pass hands it on unchanged.
+
+    The client evaluates every string of a task's Config as an HCL2 template over the task's environment
+    (client/allocrunner/taskrunner/task_runner.go runDriver → helper/pluginutils/hclutils ParseHclInterface):
+    `${X:-y}` would be a parse error, `${HOME}` an unknown variable. `$${` and `%%{` are HCL2's literal forms.
+    """
+    if isinstance(value, str):
+        return value.replace("${", "$${").replace("%{", "%%{")
+    if isinstance(value, list):
+        return [client_literal(item) for item in value]
+    if isinstance(value, dict):
+        return {key: client_literal(item) for key, item in value.items()}
+    return value
+
+
 def _task(formation: Formation, process: ProcessType, driver: Driver, warnings: list[str]) -> Json:
     """The one task: the command through /bin/sh -c, its env with PORT, its stop signal, timeout and resources."""
+    if process.stop_signal not in CLIENT_SIGNALS:
+        raise _where(formation, f"processes.{process.name}.stop_signal").error(
+            f"Nomad clients cannot send {process.stop_signal}: it is not in the signal table they fingerprint "
+            "(attr.os.signals); choose another stop signal")
     # None of these drivers runs a shell, and a Procfile command is a shell line (reference §1.5).
-    config: Json = {"command": "/bin/sh", "args": ["-c", exec_form(process.command)]}
+    script = exec_form(process.command)
+    config: Json = {"command": "/bin/sh", "args": ["-c", script]}
     image = formation.image_for(process)
     if driver == "docker":
         if not image:
             raise _where(formation, f"processes.{process.name}.image").error(
                 "the docker driver needs an image: set app.image or this type's image "
                 '(or choose [backends.nomad] driver = "exec" or "raw_exec")')
-        config = {"image": image, **config}
+        # The shell as the entrypoint, so an image's own ENTRYPOINT cannot swallow the command, and Docker's init
+        # as PID 1 so the stop signal reaches the app (drivers/docker/config.go: entrypoint, args, init).
+        config = {"image": image, "entrypoint": ["/bin/sh", "-c"], "args": [script], "init": True}
         if process.port is not None:
             config["ports"] = [PORT_LABEL]
     elif process.image:
         warnings.append(f"{formation.source}: {formation.key_prefix}processes.{process.name}.image: the {driver} "
                         "driver runs no image; ignored")
-    task: Json = {"Name": process.name, "Driver": driver, "Config": config, "Env": _env(formation, process)}
+    task: Json = {"Name": process.name, "Driver": driver, "Config": client_literal(config),
+                  "Env": _env(formation, process)}
     resources = _resources(formation, process)
     if resources:
         task["Resources"] = resources

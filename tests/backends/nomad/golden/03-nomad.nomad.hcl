@@ -10,7 +10,7 @@ job "greeter" {
       "procfleet.app" = "greeter"
       "procfleet.process" = "web"
       "procfleet.fingerprint" = "6695590630369b22"
-      "procfleet.spec" = "be5b21361bc90ab3"
+      "procfleet.spec" = "3f1d50a3743682a8"
       "procfleet.port" = "8000"
     }
     network {
@@ -45,8 +45,9 @@ job "greeter" {
       driver = "docker"
       config {
         image = "procfleet-examples/greeter:1"
-        command = "/bin/sh"
-        args = ["-c", "exec python app.py web"]
+        entrypoint = ["/bin/sh", "-c"]
+        args = ["exec python app.py web"]
+        init = true
         ports = ["port"]
       }
       env = {
@@ -68,7 +69,7 @@ job "greeter" {
       "procfleet.app" = "greeter"
       "procfleet.process" = "worker"
       "procfleet.fingerprint" = "9a701f3162eeaed2"
-      "procfleet.spec" = "82d4d053322a45db"
+      "procfleet.spec" = "10e021047c623322"
     }
     restart {
       attempts = 3
@@ -80,8 +81,9 @@ job "greeter" {
       driver = "docker"
       config {
         image = "procfleet-examples/greeter:1"
-        command = "/bin/sh"
-        args = ["-c", "exec python app.py worker"]
+        entrypoint = ["/bin/sh", "-c"]
+        args = ["exec python app.py worker"]
+        init = true
       }
       env = {
         "GREETING" = "hello from Nomad"
@@ -101,7 +103,7 @@ job "greeter" {
       "procfleet.app" = "greeter"
       "procfleet.process" = "clock"
       "procfleet.fingerprint" = "5b745a42db983e71"
-      "procfleet.spec" = "aac967bd98218935"
+      "procfleet.spec" = "27d48c918c121b63"
     }
     restart {
       attempts = 2
@@ -113,8 +115,9 @@ job "greeter" {
       driver = "docker"
       config {
         image = "procfleet-examples/greeter:1"
-        command = "/bin/sh"
-        args = ["-c", "exec python app.py clock --every $${TICK:-30}"]
+        entrypoint = ["/bin/sh", "-c"]
+        args = ["exec python app.py clock --every $$${TICK:-30}"]
+        init = true
       }
       env = {
         "GREETING" = "hello from Nomad"
