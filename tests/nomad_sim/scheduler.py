@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .client_config import evaluate, failure_message, nested_variables
 from .gotypes import rfc3339
 from .model import (
     DEPLOYMENT_JOB_STOPPED,
@@ -20,6 +21,7 @@ from .model import (
     task_event,
 )
 from .state import Cluster
+from .taskenv import config_variables
 
 Json = dict[str, Any]
 
@@ -277,11 +279,55 @@ def advance(cluster: Cluster, allocs: Iterable[Allocation], *, run: bool, health
             finish(alloc, "complete", "Killed", "Task successfully killed", index, now)
             continue
         if run and alloc.client_status == "pending":
+            problem = config_failure(cluster, alloc)
+            if problem is not None:
+                fail_validation(alloc, problem, index, now)
+                deployment = cluster.deployments.get(alloc.deployment_id)
+                if deployment is not None and deployment.active:
+                    set_health(alloc, False, index, now)
+                continue
             start(alloc, index, now)
         deployment = cluster.deployments.get(alloc.deployment_id)
         ready = alloc.client_status == "running" and alloc.healthy is None
         if healthy and ready and deployment is not None and deployment.active:
             set_health(alloc, True, index, now)
+
+
+def _job_of(cluster: Cluster, alloc: Allocation) -> Json | None:
+    """The job version an allocation runs."""
+    record = cluster.record(alloc.namespace, alloc.job_id)
+    if record is None:
+        return None
+    versions = [snapshot for snapshot in record.versions if snapshot["Version"] == alloc.job_version]
+    return versions[0] if versions else record.job
+
+
+def config_failure(cluster: Cluster, alloc: Allocation) -> str | None:
+    """What the client's runDriver says of the allocation's driver configs, or None when they all evaluate."""
+    job = _job_of(cluster, alloc)
+    if job is None:
+        return None
+    group = groups_by_name(job).get(alloc.group)
+    for task in (group or {}).get("Tasks") or []:
+        variables = nested_variables(config_variables(job, group or {}, task, alloc))
+        _, errors = evaluate(task.get("Config") or {}, variables)
+        if errors:
+            return failure_message(errors)
+    return None
+
+
+def fail_validation(alloc: Allocation, message: str, index: int, now: int) -> None:
+    """The task runner's config error: a "Failed Validation" event, then no restart (SetStartError: the error is
+    not recoverable, client/allocrunner/taskrunner/restarts/restarts.go), so the task is dead and failed."""
+    alloc.client_status, alloc.client_description = "failed", "Failed tasks"
+    for state in alloc.task_states.values():
+        state.update(State="dead", Failed=True, FinishedAt=rfc3339(now))
+        event = task_event("Failed Validation", message, now)
+        event["ValidationError"] = message
+        event["Details"] = {"validation_error": message}
+        state["Events"].append(event)
+        state["Events"].append(task_event("Not Restarting", "Error was unrecoverable", now))
+    alloc.modify_index, alloc.modify_time = index, now
 
 
 def start(alloc: Allocation, index: int, now: int) -> None:

@@ -206,3 +206,15 @@ def test_a_job_procfleet_did_not_create_is_never_touched(project: Project, agent
     if agent.sim is not None:
         assert all(r.method == "GET" for r in agent.sim.requests)
     assert agent.http("DELETE", f"/v1/job/{project.app}", params={"purge": "true"}).status_code == 200
+
+
+def test_shell_syntax_in_commands_reaches_the_shell(project: Project, agent: Agent) -> None:
+    """A client evaluates driver config as HCL2 (task_runner.go runDriver): unescaped, `${TICK:-30}` or `${HOME}`
+    would fail the task; escaped, every allocation runs."""
+    project.write(FORMATION.replace('command = "sleep 3600"',
+                                    """command = "echo ${{HOME}} %{{x}} $$ && sleep ${{TICK:-3600}}\""""))
+    deployed = project.cli("deploy", "-b", "nomad", "--timeout", str(agent.timeout))
+    assert deployed.code == 0, deployed.err
+    live = agent.live_allocations(project.app)
+    assert sorted(a["TaskGroup"] for a in live) == ["web", "web", "worker"]
+    assert all(a["ClientStatus"] == "running" for a in live)

@@ -1,0 +1,93 @@
+"""The variables a Nomad client gives a task: its NOMAD_* environment, its Env, and the node's attributes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .model import SIM_NODE_ID, SIM_NODE_NAME, Allocation
+
+Json = dict[str, Any]
+
+# What client/fingerprint/signal.go reports as attr.os.signals on Linux (consul-template's signal table).
+CLIENT_SIGNALS = (
+    "SIGABRT,SIGALRM,SIGBUS,SIGCONT,SIGFPE,SIGHUP,SIGILL,SIGINT,SIGIO,SIGIOT,SIGKILL,SIGNULL,SIGPIPE,SIGPROF,SIGQUIT,"
+    "SIGSEGV,SIGSTOP,SIGSYS,SIGTERM,SIGTRAP,SIGTSTP,SIGTTIN,SIGTTOU,SIGUSR1,SIGUSR2,SIGWINCH,SIGXCPU,SIGXFSZ"
+)
+NODE_ATTRIBUTES = {
+    "attr.kernel.name": "linux",
+    "attr.os.name": "debian",
+    "attr.os.signals": CLIENT_SIGNALS,
+    "attr.cpu.arch": "amd64",
+    "attr.nomad.version": "1.10.0",
+    "attr.nomad.service_discovery": "true",
+    "attr.driver.raw_exec": "1",
+    "attr.driver.exec": "1",
+    "attr.driver.docker": "1",
+    "attr.unique.hostname": SIM_NODE_NAME,
+    "node.unique.id": SIM_NODE_ID,
+    "node.unique.name": SIM_NODE_NAME,
+    "node.datacenter": "dc1",
+    "node.region": "global",
+    "node.class": "",
+    "node.pool": "default",
+}
+DYNAMIC_PORT_BASE = 20000  # Nomad's default dynamic port range starts at 20000 (client min_dynamic_port)
+
+
+def port_values(group: Json, alloc: Allocation) -> dict[str, str]:
+    """NOMAD_PORT_/HOST_PORT_/IP_/ADDR_ per group port label (client/taskenv/env.go buildNetworkEnv)."""
+    values: dict[str, str] = {}
+    offset = 0
+    for network in group.get("Networks") or []:
+        for kind in ("ReservedPorts", "DynamicPorts"):
+            for port in network.get(kind) or []:
+                label = port["Label"]
+                host = port.get("Value") or DYNAMIC_PORT_BASE + 100 * alloc.index + offset
+                offset += 1
+                # The port inside the allocation: the mapped To when there is one, else the host port.
+                inside = port.get("To") or host
+                values[f"NOMAD_PORT_{label}"] = str(inside)
+                values[f"NOMAD_HOST_PORT_{label}"] = str(host)
+                values[f"NOMAD_IP_{label}"] = "127.0.0.1"
+                values[f"NOMAD_ADDR_{label}"] = f"127.0.0.1:{host}"
+                values[f"NOMAD_HOST_ADDR_{label}"] = f"127.0.0.1:{host}"
+    return values
+
+
+def task_environment(job: Json, group: Json, task: Json, alloc: Allocation) -> dict[str, str]:
+    """The NOMAD_* variables and the task's Env, with ${…} in Env replaced as taskenv ReplaceEnv does."""
+    resources = task.get("Resources") or {}
+    env = {
+        "NOMAD_ALLOC_ID": alloc.id,
+        "NOMAD_SHORT_ALLOC_ID": alloc.id[:8],
+        "NOMAD_ALLOC_NAME": alloc.name,
+        "NOMAD_ALLOC_INDEX": str(alloc.index),
+        "NOMAD_ALLOC_DIR": "/alloc",
+        "NOMAD_TASK_DIR": "/local",
+        "NOMAD_SECRETS_DIR": "/secrets",
+        "NOMAD_JOB_ID": job["ID"],
+        "NOMAD_JOB_NAME": job["Name"],
+        "NOMAD_GROUP_NAME": group["Name"],
+        "NOMAD_TASK_NAME": task["Name"],
+        "NOMAD_NAMESPACE": job["Namespace"],
+        "NOMAD_REGION": job["Region"],
+        "NOMAD_DC": "dc1",
+        "NOMAD_CPU_LIMIT": str(resources.get("CPU") or 100),
+        "NOMAD_MEMORY_LIMIT": str(resources.get("MemoryMB") or 300),
+        **port_values(group, alloc),
+    }
+    lookup = {**NODE_ATTRIBUTES, **env}
+    for key, value in (task.get("Env") or {}).items():
+        env[key] = replace_env(str(value), lookup)
+    return env
+
+
+def replace_env(text: str, lookup: dict[str, str]) -> str:
+    """helper/args/args.go ReplaceEnv: a known ${name} is replaced, anything else is left as written."""
+    return re.sub(r"\$\{([a-zA-Z0-9_.-]+)\}", lambda m: lookup.get(m.group(1), m.group(0)), text)
+
+
+def config_variables(job: Json, group: Json, task: Json, alloc: Allocation) -> dict[str, str]:
+    """What runDriver evaluates Config with: the task's environment plus the node's attributes."""
+    return {**NODE_ATTRIBUTES, **task_environment(job, group, task, alloc)}
