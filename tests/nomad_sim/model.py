@@ -59,6 +59,7 @@ class Allocation:
     health_time: int = 0
     health_index: int = 0
     logs: dict[tuple[str, str], str] = field(default_factory=dict)
+    log_files: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -14,6 +14,7 @@ from .model import DEPLOYMENT_FAILED_BY_USER, DEPLOYMENT_SUCCESSFUL, Allocation
 from .scheduler import advance, finish, mark_stable, refresh, set_health
 from .server import RecordedRequest, SimulatorServer, serve_in_thread
 from .state import Cluster, Options
+from .taskrunner import ClientRunner
 
 Json = dict[str, Any]
 
@@ -32,6 +33,8 @@ class NomadSimulator:
         auto_delay: float = 0.0,
         logs_available: bool = True,
         job_max_count: int = 50000,
+        run_tasks: bool = False,
+        min_healthy_scale: float = 0.0,
     ) -> None:
         options = Options(
             job_max_count=job_max_count,
@@ -47,6 +50,8 @@ class NomadSimulator:
         self._server = SimulatorServer(("127.0.0.1", 0), Api(self.cluster, self.acl, self._after_write))
         self._thread, self._shutdown = serve_in_thread(self._server)
         self._stopped = False
+        # run_tasks: the client really runs raw_exec/exec tasks (taskrunner.py)
+        self.client = ClientRunner(self.cluster, min_healthy_scale) if run_tasks else None
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -70,6 +75,8 @@ class NomadSimulator:
             self.cluster.changed.notify_all()
             for timer in self._timers:
                 timer.cancel()
+        if self.client is not None:
+            self.client.stop()
         self._shutdown()
 
     def __enter__(self) -> NomadSimulator:
