@@ -108,7 +108,7 @@ class ClientRunner:
             self._start(alloc)
             return
         procs = self.procs.get(alloc.id, [])
-        codes = [p.poll() for p in procs]
+        codes = [p.poll() for p in procs]  # an alloc with no process (docker only) runs until stopped
         if procs and all(code is not None for code in codes):
             bad = [c for c in codes if c]
             message = f"Exit Code: {bad[0] if bad else 0}"
@@ -160,6 +160,8 @@ class ClientRunner:
                 self.procs[alloc.id] = []
                 self._finish(alloc, "failed", "Not Restarting", "Error was unrecoverable")
                 return
+            if task["Driver"] not in ("raw_exec", "exec"):
+                continue  # other drivers (docker) are not run: the task counts as running, as in the stubbed mode
             argv = [config["command"], *config.get("args", [])]
             out = open(task_dir / "stdout", "wb")  # noqa: SIM115 - handed to the child
             err = open(task_dir / "stderr", "wb")  # noqa: SIM115

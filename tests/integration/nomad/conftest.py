@@ -111,14 +111,17 @@ class Agent:
 
 
 @pytest.fixture
-def agent() -> Iterator[Agent]:
-    """A fresh simulator per test (deployments succeed at once unless a test says otherwise), or the real agent."""
+def agent(request: pytest.FixtureRequest) -> Iterator[Agent]:
+    """A fresh simulator per test whose client runs the tasks for real, or the real agent; a test marked
+    `scripted` gets the stubbed simulator instead (deployments succeed at once, states set by the test)."""
     address = os.environ.get("NOMAD_ADDR")
     if address:
         environ = {k: v for k, v in os.environ.items() if k.startswith("NOMAD_")}
         yield Agent(address=address.rstrip("/"), sim=None, timeout=180.0, environ=environ)
         return
-    with NomadSimulator(auto_healthy=True) as sim:
+    scripted = request.node.get_closest_marker("scripted") is not None
+    options: dict[str, Any] = {"auto_healthy": True} if scripted else {"run_tasks": True}
+    with NomadSimulator(**options) as sim:
         yield Agent(address=sim.address, sim=sim, timeout=10.0, environ={"NOMAD_ADDR": sim.address})
 
 

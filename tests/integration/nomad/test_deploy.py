@@ -6,6 +6,8 @@ import json
 import time
 from typing import Any
 
+import pytest
+
 from procfleet.backend import Session, WaitOptions
 from procfleet.errors import PlatformError
 from procfleet.loader import load
@@ -118,6 +120,7 @@ def test_no_wait_is_one_read_and_one_write(project: Project, agent: Agent) -> No
     assert "not waiting" in result.err
 
 
+@pytest.mark.scripted
 def test_failed_deployment_reports_the_allocations_own_message(project: Project, agent: Agent) -> None:
     """Progress is shown while waiting; a failure names the allocation, its node and its task event."""
     sim = agent.simulator()
@@ -136,6 +139,7 @@ def test_failed_deployment_reports_the_allocations_own_message(project: Project,
     assert "waiting: web " in result.err  # the progress display
 
 
+@pytest.mark.scripted
 def test_deploy_that_does_not_converge_times_out(project: Project, agent: Agent) -> None:
     sim = agent.simulator()
     sim.set_auto_progress(run=False, healthy=False)

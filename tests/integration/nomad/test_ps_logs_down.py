@@ -44,6 +44,7 @@ def test_ps_of_an_app_that_is_not_deployed(project: Project) -> None:
     assert f"job {project.app} does not exist at" in result.err and "procfleet deploy --backend nomad" in result.err
 
 
+@pytest.mark.scripted
 def test_logs_through_the_client_fs_api(project: Project, agent: Agent) -> None:
     """stdout to stdout and stderr to stderr, each line prefixed with the instance, --tail per stream."""
     sim = agent.simulator()
@@ -66,6 +67,7 @@ def test_logs_through_the_client_fs_api(project: Project, agent: Agent) -> None:
     assert logs[-1].query["origin"] == ["end"]
 
 
+@pytest.mark.scripted
 def test_logs_follow_reads_every_stream_at_once(project: Project, agent: Agent) -> None:
     """-f streams each task's stdout and stderr, from the start or after the --tail lines (the simulator's
     stream ends with what exists; Nomad's goes on)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.integration.nomad.conftest import Agent, Project, eventually
 from tests.nomad_sim import POLICY_READ
 
@@ -13,6 +15,7 @@ def scale_requests(agent: Agent, app: str) -> list[dict[str, object]]:
     return [r.body for r in sim.requests if r.method == "POST" and r.path == f"/v1/job/{app}/scale"]
 
 
+@pytest.mark.scripted  # needs deployments that succeed at once: two scales in a row, no blocked retry
 def test_absolute_and_relative_forms_one_request_per_changed_group(project: Project, agent: Agent) -> None:
     """web=3 worker+2 is two requests; a group already at its target is not asked at all."""
     project.write()
@@ -40,6 +43,7 @@ def test_absolute_and_relative_forms_one_request_per_changed_group(project: Proj
             {"Job": project.app, "Group": "worker"}]
 
 
+@pytest.mark.scripted
 def test_scale_waits_for_an_active_deployment_instead_of_failing(project: Project, agent: Agent) -> None:
     """Nomad answers 400 'job scaling blocked due to active deployment'; procfleet waits for it, then scales."""
     sim = agent.simulator()
@@ -59,6 +63,7 @@ def test_scale_waits_for_an_active_deployment_instead_of_failing(project: Projec
     assert [g["Count"] for g in (sim.job(project.app) or {})["TaskGroups"]] == [2, 3]
 
 
+@pytest.mark.scripted
 def test_an_active_deployment_that_outlasts_the_timeout_is_an_error(project: Project, agent: Agent) -> None:
     sim = agent.simulator()
     sim.set_auto_progress(run=False, healthy=False)
@@ -70,6 +75,7 @@ def test_an_active_deployment_that_outlasts_the_timeout_is_an_error(project: Pro
     assert [g["Count"] for g in (sim.job(project.app) or {})["TaskGroups"]] == [2, 1]
 
 
+@pytest.mark.scripted
 def test_scale_wait_waits_for_the_allocations(project: Project, agent: Agent) -> None:
     """--wait returns once the new count runs and the scale's deployment succeeded."""
     sim = agent.simulator()
