@@ -56,3 +56,26 @@ def test_a_bad_template_fails_the_alloc(client_sim: NomadSimulator, arg: str, me
     assert any(e["Type"] == "Failed Validation" and "failed to parse config: " in e["Message"]
                and message in e["Message"] for e in events)
     assert alloc["TaskStates"]["g"]["Failed"] is True
+
+
+def test_kill_signal_is_delivered_and_kill_timeout_respected(client_sim: NomadSimulator) -> None:
+    script = "trap 'echo got-term; exit 0' TERM; echo ready; while true; do sleep 0.1; done"
+    job = _job("/bin/sh", ["-c", script], KillSignal="SIGTERM", KillTimeout=2_000_000_000)
+    requests.post(f"{client_sim.address}/v1/jobs", json=job, timeout=5)
+    (alloc,) = _wait(lambda: [a for a in client_sim.allocations("t") if a["ClientStatus"] == "running"])
+    url = f"{client_sim.address}/v1/client/fs/logs/{alloc['ID']}"
+    params = {"task": "g", "type": "stdout", "plain": "true"}
+    _wait(lambda: "ready" in requests.get(url, params=params, timeout=5).text)
+    requests.delete(f"{client_sim.address}/v1/job/t", timeout=5)
+    _wait(lambda: [a for a in client_sim.allocations("t") if a["ClientStatus"] == "complete"])
+    assert "got-term" in requests.get(url, params=params, timeout=5).text
+
+
+def test_a_process_ignoring_the_signal_is_killed_after_kill_timeout(client_sim: NomadSimulator) -> None:
+    job = _job("/bin/sh", ["-c", "trap '' INT TERM; while true; do sleep 0.1; done"], KillTimeout=1_000_000_000)
+    requests.post(f"{client_sim.address}/v1/jobs", json=job, timeout=5)
+    _wait(lambda: [a for a in client_sim.allocations("t") if a["ClientStatus"] == "running"])
+    started = time.monotonic()
+    requests.delete(f"{client_sim.address}/v1/job/t", timeout=5)
+    _wait(lambda: [a for a in client_sim.allocations("t") if a["ClientStatus"] == "complete"])
+    assert 0.9 < time.monotonic() - started < 5
