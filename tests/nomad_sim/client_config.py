@@ -92,7 +92,9 @@ def render(template: str, variables: Mapping[str, Any]) -> str:
         elif template.startswith("${", position):
             end = template.find("}", position + 2)
             if end < 0:
-                raise ConfigError("Unterminated template string: No closing marker was found for the string.")
+                raise ConfigError("Unclosed template interpolation sequence: There is no closing brace for this "
+                                  "interpolation sequence before the end of the file. This might be caused by "
+                                  "incorrect nesting inside the given expression.")
             out.append(_interpolate(template[position + 2: end], variables))
             position = end + 1
         elif template.startswith("%{", position):

@@ -35,51 +35,29 @@ NODE_ATTRIBUTES = {
 DYNAMIC_PORT_BASE = 20000  # Nomad's default dynamic port range starts at 20000 (client min_dynamic_port)
 
 
-def port_values(group: Json, alloc: Allocation) -> dict[str, str]:
-    """NOMAD_PORT_/HOST_PORT_/IP_/ADDR_ per group port label (client/taskenv/env.go buildNetworkEnv)."""
-    values: dict[str, str] = {}
-    offset = 0
-    for network in group.get("Networks") or []:
-        for kind in ("ReservedPorts", "DynamicPorts"):
-            for port in network.get(kind) or []:
-                label = port["Label"]
-                host = port.get("Value") or DYNAMIC_PORT_BASE + 100 * alloc.index + offset
-                offset += 1
-                # The port inside the allocation: the mapped To when there is one, else the host port.
-                inside = port.get("To") or host
-                values[f"NOMAD_PORT_{label}"] = str(inside)
-                values[f"NOMAD_HOST_PORT_{label}"] = str(host)
-                values[f"NOMAD_IP_{label}"] = "127.0.0.1"
-                values[f"NOMAD_ADDR_{label}"] = f"127.0.0.1:{host}"
-                values[f"NOMAD_HOST_ADDR_{label}"] = f"127.0.0.1:{host}"
-    return values
-
-
-def task_environment(job: Json, group: Json, task: Json, alloc: Allocation) -> dict[str, str]:
-    """The NOMAD_* variables and the task's Env, with ${…} in Env replaced as taskenv ReplaceEnv does."""
+def task_env(alloc: Allocation, job: Json, group: Json, task: Json, dirs: tuple[str, str],
+             ports: dict[str, int]) -> dict[str, str]:
+    """The task's environment: client/taskenv/env.go Builder, then the task Env through ReplaceEnv."""
     resources = task.get("Resources") or {}
     env = {
-        "NOMAD_ALLOC_ID": alloc.id,
-        "NOMAD_SHORT_ALLOC_ID": alloc.id[:8],
-        "NOMAD_ALLOC_NAME": alloc.name,
-        "NOMAD_ALLOC_INDEX": str(alloc.index),
-        "NOMAD_ALLOC_DIR": "/alloc",
-        "NOMAD_TASK_DIR": "/local",
-        "NOMAD_SECRETS_DIR": "/secrets",
-        "NOMAD_JOB_ID": job["ID"],
-        "NOMAD_JOB_NAME": job["Name"],
-        "NOMAD_GROUP_NAME": group["Name"],
-        "NOMAD_TASK_NAME": task["Name"],
-        "NOMAD_NAMESPACE": job["Namespace"],
-        "NOMAD_REGION": job["Region"],
-        "NOMAD_DC": "dc1",
-        "NOMAD_CPU_LIMIT": str(resources.get("CPU") or 100),
+        "NOMAD_ALLOC_INDEX": str(alloc.index), "NOMAD_ALLOC_ID": alloc.id, "NOMAD_ALLOC_NAME": alloc.name,
+        "NOMAD_SHORT_ALLOC_ID": alloc.id[:8], "NOMAD_JOB_NAME": job["Name"], "NOMAD_JOB_ID": job["ID"],
+        "NOMAD_GROUP_NAME": group["Name"], "NOMAD_TASK_NAME": task["Name"], "NOMAD_NAMESPACE": alloc.namespace,
+        "NOMAD_REGION": job.get("Region") or "global", "NOMAD_DC": "dc1", "NOMAD_ALLOC_DIR": dirs[0],
+        "NOMAD_TASK_DIR": dirs[1], "NOMAD_CPU_LIMIT": str(resources.get("CPU") or 100),
         "NOMAD_MEMORY_LIMIT": str(resources.get("MemoryMB") or 300),
-        **port_values(group, alloc),
-    }
-    lookup = {**NODE_ATTRIBUTES, **env}
+    }  # fmt: skip
+    for network in group.get("Networks") or []:
+        for port in (network.get("DynamicPorts") or []) + (network.get("ReservedPorts") or []):
+            label, host = port["Label"], ports[port["Label"]]
+            to = port.get("To") or 0
+            # buildNetworkEnv: NOMAD_PORT_ is the port inside the allocation, the mapped To when there is one.
+            env[f"NOMAD_HOST_PORT_{label}"] = str(host)
+            env[f"NOMAD_PORT_{label}"] = str(to if to > 0 else host)
+            env[f"NOMAD_IP_{label}"] = "127.0.0.1"
+            env[f"NOMAD_ADDR_{label}"] = f"127.0.0.1:{host}"
     for key, value in (task.get("Env") or {}).items():
-        env[key] = replace_env(str(value), lookup)
+        env[key] = replace_env(str(value), {**NODE_ATTRIBUTES, **env})
     return env
 
 
@@ -89,5 +67,8 @@ def replace_env(text: str, lookup: dict[str, str]) -> str:
 
 
 def config_variables(job: Json, group: Json, task: Json, alloc: Allocation) -> dict[str, str]:
-    """What runDriver evaluates Config with: the task's environment plus the node's attributes."""
-    return {**NODE_ATTRIBUTES, **task_environment(job, group, task, alloc)}
+    """What runDriver evaluates Config with (stubbed client: nominal ports and directories)."""
+    labels = [port["Label"] for network in group.get("Networks") or []
+              for port in (network.get("DynamicPorts") or []) + (network.get("ReservedPorts") or [])]
+    ports = {label: DYNAMIC_PORT_BASE + 100 * alloc.index + offset for offset, label in enumerate(labels)}
+    return {**NODE_ATTRIBUTES, **task_env(alloc, job, group, task, ("/alloc", "/local"), ports)}

@@ -17,10 +17,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .client_config import evaluate, failure_message, nested_variables
 from .model import Allocation, task_event
 from .scheduler import finish, groups_by_name, refresh, set_health, start
 from .state import Cluster
-from .template import TemplateError, evaluate_config, replace_env
+from .taskenv import NODE_ATTRIBUTES, task_env
 
 Json = dict[str, Any]
 MAX_KILL_TIMEOUT = 30.0  # client/config/config.go DefaultMaxKillTimeout
@@ -31,29 +32,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def task_env(cluster: Cluster, alloc: Allocation, job: Json, group: Json, task: Json, dirs: tuple[str, str],
-             ports: dict[str, int]) -> dict[str, str]:
-    """The task's environment: client/taskenv/env.go Builder, then the task Env through ReplaceEnv."""
-    env = {
-        "NOMAD_ALLOC_INDEX": str(alloc.index), "NOMAD_ALLOC_ID": alloc.id, "NOMAD_ALLOC_NAME": alloc.name,
-        "NOMAD_JOB_NAME": job["Name"], "NOMAD_JOB_ID": job["ID"], "NOMAD_GROUP_NAME": group["Name"],
-        "NOMAD_TASK_NAME": task["Name"], "NOMAD_NAMESPACE": alloc.namespace, "NOMAD_REGION": cluster.region,
-        "NOMAD_DC": "dc1", "NOMAD_ALLOC_DIR": dirs[0], "NOMAD_TASK_DIR": dirs[1],
-        "NOMAD_CPU_LIMIT": str(task["Resources"]["CPU"]), "NOMAD_MEMORY_LIMIT": str(task["Resources"]["MemoryMB"]),
-    }
-    for network in group.get("Networks") or []:
-        for port in (network.get("DynamicPorts") or []) + (network.get("ReservedPorts") or []):
-            label, host = port["Label"], ports[port["Label"]]
-            to = port.get("To") or 0
-            env[f"NOMAD_HOST_PORT_{label}"] = str(host)
-            env[f"NOMAD_PORT_{label}"] = str(to if to > 0 else host)
-            env[f"NOMAD_IP_{label}"] = "127.0.0.1"
-            env[f"NOMAD_ADDR_{label}"] = f"127.0.0.1:{host}"
-    for key, value in (task.get("Env") or {}).items():
-        env[key] = replace_env(value, env)
-    return env
 
 
 class ClientRunner:
@@ -147,12 +125,10 @@ class ClientRunner:
         for task in group["Tasks"]:
             task_dir = alloc_dir / task["Name"]
             task_dir.mkdir(parents=True, exist_ok=True)
-            env = task_env(self.cluster, alloc, job, group, task, (str(alloc_dir), str(task_dir)), ports)
-            try:
-                config = evaluate_config(task.get("Config") or {}, env)
-            except TemplateError as error:
-                # task_runner.go runDriver: multierror of "failed to parse config: " and the diagnostics
-                message = f"2 errors occurred:\n\t* failed to parse config: \n\t* {error}\n\n"
+            env = task_env(alloc, job, group, task, (str(alloc_dir), str(task_dir)), ports)
+            config, errors = evaluate(task.get("Config") or {}, nested_variables({**NODE_ATTRIBUTES, **env}))
+            if errors:
+                message = failure_message(errors)  # task_runner.go runDriver
                 alloc.task_states[task["Name"]]["Events"].append(
                     task_event("Failed Validation", message, self.cluster.now()))
                 for proc in procs:

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from .client_config import EXTRA_CHARACTERS, failure_message
+from .client_config import EXTRA_CHARACTERS, evaluate, failure_message, nested_variables
 from .simulator import NomadSimulator
+from .taskenv import replace_env
 from .test_simulator import register
 
 Json = dict[str, Any]
@@ -69,3 +70,15 @@ def test_an_in_deployment_failure_fails_the_deployment(sim: NomadSimulator) -> N
     started(sim, job)
     deployment = sim.latest_deployment("clock")
     assert deployment is not None and deployment["Status"] == "failed"
+
+
+def test_whitespace_in_a_traversal_and_an_unclosed_sequence() -> None:
+    """`${ name }` is the same traversal; `${` without its brace is HCL's unclosed-sequence error."""
+    assert evaluate(["${ attr.kernel.name }"], nested_variables({"attr.kernel.name": "linux"})) == (["linux"], [])
+    _, errors = evaluate("${A", {"A": "1"})
+    assert errors and errors[0].startswith("Unclosed template interpolation sequence")
+
+
+def test_env_values_replace_only_known_names() -> None:
+    """helper/args/args.go ReplaceEnv: an unknown ${name} in Env is left as written."""
+    assert replace_env("${NOMAD_ALLOC_INDEX}-${NOPE}", {"NOMAD_ALLOC_INDEX": "2"}) == "2-${NOPE}"
