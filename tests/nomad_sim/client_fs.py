@@ -7,6 +7,7 @@ import base64
 from . import acl as caps
 from .acl import Acl
 from .errors import ApiError
+from .gotypes import ZERO_TIME
 from .state import Cluster
 from .wire import Request, Response
 
@@ -36,6 +37,10 @@ def client_logs(cluster: Cluster, acl: Acl, request: Request, alloc_id: str) -> 
     request.flag("follow")  # parsed for its errors only: the simulator never streams
     if task not in alloc.tasks:
         raise ApiError(400, f'unknown task name "{task}"')
+    state = alloc.task_states.get(task) or {}
+    if state.get("StartedAt", ZERO_TIME) == ZERO_TIME:
+        # client/fs_endpoint.go logs: a task that never started has no log files yet.
+        raise ApiError(404, f'task "{task}" not started yet. No logs available')
     data = alloc.logs.get((task, kind), "").encode()
     if (task, kind) in alloc.log_files:  # the client runs tasks for real (taskrunner.py)
         with open(alloc.log_files[(task, kind)], "rb") as handle:

@@ -1132,6 +1132,12 @@ def test_evaluations_and_deployments_lists(sim: NomadSimulator) -> None:
 def test_client_logs(sim: NomadSimulator) -> None:
     register(sim, web_job())
     alloc = sim.allocations("shop")[0]
+    base = f"/v1/client/fs/logs/{alloc['ID']}?task=web&type=stdout"
+    pending = call(sim, "GET", base + "&plain=true")  # client/fs_endpoint.go: no StartedAt, no log files yet
+    assert (pending.status, pending.text) == (404, 'task "web" not started yet. No logs available')
+    unknown = call(sim, "GET", "/v1/client/fs/logs/0000?task=web&type=stdout")
+    assert (unknown.status, unknown.text) == (404, 'Unknown allocation "0000"')
+    sim.start_allocations("shop")
     sim.write_log(alloc["ID"], "web", "line one\nline two\n")
     base = f"/v1/client/fs/logs/{alloc['ID']}?task=web&type=stdout"
     assert call(sim, "GET", base + "&plain=true").text == "line one\nline two\n"

@@ -89,6 +89,30 @@ def test_logs_follow_reads_every_stream_at_once(project: Project, agent: Agent) 
     assert asked == {("false", "end"), ("true", "end")}  # the tail, then only what comes next
 
 
+@pytest.mark.scripted
+def test_logs_of_an_allocation_that_has_not_started(project: Project, agent: Agent) -> None:
+    """Nomad answers 404 "task … not started yet" for a pending allocation (client/fs_endpoint.go): the others'
+    logs are printed, that one gets a line saying why, and the exit status is 0 while any were printed."""
+    sim = agent.simulator()
+    project.write()
+    assert project.cli("deploy", "-b", "nomad").code == 0
+    sim.set_auto_progress(run=False, healthy=False)
+    assert project.cli("scale", "worker=2", "-b", "nomad").code == 0
+    running = next(a for a in sim.allocations(project.app) if a["Name"].endswith("worker[0]"))
+    sim.write_log(running["ID"], "worker", "working\n")
+    result = project.cli("logs", "worker", "-b", "nomad")
+    assert result.code == 0, result.err
+    assert result.out.splitlines() == ["worker[0] | working"]
+    assert result.err.startswith("worker[1] | (no logs: ")
+    assert 'task "worker" not started yet. No logs available' in result.err
+    assert project.cli("logs", "worker", "-b", "nomad").code == 0
+    for alloc in sim.allocations(project.app):
+        if alloc["Name"].endswith("worker[0]"):
+            sim.fail_allocation(alloc["ID"])
+    sim.set_logs_available(False)
+    assert project.cli("logs", "worker", "-b", "nomad").code == 1  # none could be read
+
+
 def test_logs_when_the_agent_cannot_serve_them(project: Project, agent: Agent) -> None:
     sim = agent.simulator()
     project.write()

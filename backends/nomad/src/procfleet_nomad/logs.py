@@ -39,14 +39,24 @@ def show_logs(client: NomadClient, allocs: Sequence[Json], types: Sequence[str],
     lock = threading.Lock()
     if not follow or tail is not None:
         # With -f --tail N: the last N lines first, then only what comes next (as `docker logs -f --tail`).
+        unread: list[PlatformError] = []
         for alloc in chosen:
-            for task in _tasks(alloc):
-                for stream, target in (("stdout", out), ("stderr", err)):
-                    text = _read(client, alloc, task, stream, tail_bytes)
-                    lines = text.splitlines()
-                    if tail is not None:
-                        lines = lines[-tail:] if tail else []
-                    _write(target, lock, label(alloc), width, lines)
+            try:
+                streams = [(target, _read(client, alloc, task, stream, tail_bytes)) for task in _tasks(alloc)
+                           for stream, target in (("stdout", out), ("stderr", err))]
+            except PlatformError as exc:
+                # A pending allocation has no logs yet ("task … not started yet"), a lost node none to serve:
+                # say so for that one and go on with the others, as `nomad alloc logs` does per allocation.
+                unread.append(exc)
+                _write(err, lock, label(alloc), width, [f"(no logs: {exc.__cause__ or exc})"])
+                continue
+            for target, text in streams:
+                lines = text.splitlines()
+                if tail is not None:
+                    lines = lines[-tail:] if tail else []
+                _write(target, lock, label(alloc), width, lines)
+        if len(unread) == len(chosen):
+            raise unread[0]
     if follow:
         _follow(client, chosen, width, tail is None, out, err, lock)
 
