@@ -114,7 +114,7 @@ def canonical_job(given: Json, *, namespace: str, region: str) -> Json:
         job[server_field] = False
     for server_field in ("Version", "SubmitTime", "CreateIndex", "ModifyIndex", "JobModifyIndex"):
         job[server_field] = 0
-    job.update(Status="", StatusDescription="", ParentID="", NomadTokenID="", VersionTag=None)
+    job.update(Status="", StatusDescription="", ParentID="", NomadTokenID="", VersionTag=given.get("VersionTag"))
     job_update = given.get("Update")
     if job_update is not None or job_type == "service":
         job["Update"] = _with_defaults(UPDATE_STRATEGY, DEFAULT_UPDATE, job_update)

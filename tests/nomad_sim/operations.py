@@ -26,9 +26,7 @@ _SERVER_FIELDS = (
     "CreateIndex",
     "ModifyIndex",
     "JobModifyIndex",
-    "NomadTokenID",
-    "VersionTag",
-)
+)  # NomadTokenID and VersionTag are not among them (nomad/structs/structs.go Job.SpecChanged): they count
 
 
 def write_reply(index: int, *, eval_id: str = "", eval_index: int = 0, job_modify_index: int = 0) -> Json:

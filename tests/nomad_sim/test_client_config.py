@@ -82,3 +82,14 @@ def test_whitespace_in_a_traversal_and_an_unclosed_sequence() -> None:
 def test_env_values_replace_only_known_names() -> None:
     """helper/args/args.go ReplaceEnv: an unknown ${name} in Env is left as written."""
     assert replace_env("${NOMAD_ALLOC_INDEX}-${NOPE}", {"NOMAD_ALLOC_INDEX": "2"}) == "2-${NOPE}"
+
+
+def test_a_version_tag_is_a_spec_change(sim: NomadSimulator) -> None:
+    """Job.SpecChanged copies only status, stability, version, indices and SubmitTime from the old job, so a new
+    VersionTag makes a new version (nomad/structs/structs.go)."""
+    job = one_task_job(["sleep 5"])
+    assert register(sim, job).status == 200
+    assert register(sim, job).status == 200
+    assert (sim.job("clock") or {})["Version"] == 0
+    assert register(sim, {**job, "VersionTag": {"Name": "v1", "Description": ""}}).status == 200
+    assert (sim.job("clock") or {})["Version"] == 1

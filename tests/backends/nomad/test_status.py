@@ -127,6 +127,7 @@ def test_failures_list_only_the_version_waited_for() -> None:
     ({"datacenters": []}, "backends.nomad.datacenters", "at least one"),
     ({"namespace": "my ns"}, "backends.nomad.namespace", "invalid name"),
     ({"node_pool": "a/b"}, "backends.nomad.node_pool", "invalid name"),
+    ({"node_pool": "gpu.large"}, "backends.nomad.node_pool", "invalid name"),
     ({"region": ""}, "backends.nomad.region", "must not be empty"),
 ])
 def test_options_are_validated_with_their_key_path(options: Json, key: str, words: str) -> None:

@@ -17,7 +17,8 @@ OPTION_KEYS = ("datacenters", "namespace", "region", "driver", "node_pool")
 DRIVERS: tuple[Driver, ...] = ("docker", "exec", "raw_exec")
 DEFAULT_DATACENTERS = ("*",)  # Nomad's own default since 1.5, written out so render shows it
 NAMESPACE_PATTERN = re.compile(r"^[a-zA-Z0-9-]{1,128}$")  # Nomad's namespace name rule (reference §2)
-NODE_POOL_PATTERN = re.compile(r"^[a-zA-Z0-9._-]{1,128}$")
+# nomad/structs/node_pool.go validNodePoolName: no dots.
+NODE_POOL_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def validate(options: Mapping[str, Any], where: Where) -> dict[str, Any]:
         result["driver"] = v.choice(options["driver"], where.child("driver"), DRIVERS)
     if "node_pool" in options:
         result["node_pool"] = _matching(options["node_pool"], where.child("node_pool"), NODE_POOL_PATTERN,
-                                        "letters, digits, ., _ and -, at most 128 characters")
+                                        "letters, digits, _ and -, at most 128 characters")
     return result
 
 
