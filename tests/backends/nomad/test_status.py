@@ -142,3 +142,16 @@ def test_options_defaults_and_settings() -> None:
                                        "region": "eu", "node_pool": "default"}))
     assert (chosen.datacenters, chosen.driver, chosen.namespace, chosen.region, chosen.node_pool) == (
         ("dc1",), "exec", "apps", "eu", "default")
+
+
+def test_a_failed_allocation_is_explained_by_the_event_that_says_why() -> None:
+    """The client's config error (a Go multierror over several lines) is the reason, not the "Not Restarting" after
+    it (client/allocrunner/taskrunner/task_runner.go runDriver), and it is printed on one line."""
+    error = ('2 errors occurred:\n\t* failed to parse config: \n\t* Unknown variable: There is no variable named '
+             '"HOME".\n\n')
+    alloc = {"TaskStates": {"web": {"Events": [
+        {"Type": "Received", "Message": "Task received by client", "Time": 1},
+        {"Type": "Failed Validation", "Message": error, "Time": 2},
+        {"Type": "Not Restarting", "Message": "Error was unrecoverable", "Time": 3}]}}}
+    assert problem(alloc) == ('Failed Validation: failed to parse config; Unknown variable: There is no variable '
+                              'named "HOME".')

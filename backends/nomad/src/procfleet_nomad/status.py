@@ -115,15 +115,28 @@ def instance(alloc: Mapping[str, Any], *, checked: bool = True, now: datetime | 
     )
 
 
+# Events that follow a failure without saying what it was: the one before them does.
+_AFTERMATH = frozenset({"Not Restarting", "Killing", "Killed", "Restarting"})
+
+
 def problem(alloc: Mapping[str, Any]) -> str:
-    """The allocation's own account of what went wrong: its newest task event with a message."""
+    """The allocation's own account of what went wrong: its newest task event with a message that explains."""
     events = [event for state in (alloc.get("TaskStates") or {}).values() for event in state.get("Events") or []]
     events.sort(key=lambda event: event.get("Time") or 0)
-    for event in reversed(events):
-        message = event.get("DisplayMessage") or event.get("Message")
+    telling = [event for event in events if event.get("Type") not in _AFTERMATH] or events
+    for event in reversed(telling):
+        message = one_line(str(event.get("DisplayMessage") or event.get("Message") or ""))
         if message:
-            return f"{event.get('Type', 'event')}: {message}" if event.get("Type") else str(message)
+            return f"{event.get('Type', 'event')}: {message}" if event.get("Type") else message
     return str(alloc.get("ClientDescription") or alloc.get("ClientStatus") or "no message")
+
+
+def one_line(message: str) -> str:
+    """A Go multierror ("2 errors occurred:\n\t* a\n\t* b") or any multi-line message as one line."""
+    items = [line.strip().removeprefix("* ").strip() for line in message.splitlines()]
+    if items and re.fullmatch(r"\d+ errors? occurred:", items[0]):
+        items = items[1:]
+    return "; ".join(item.rstrip(":").strip() for item in items if item.rstrip(":").strip())
 
 
 def failures(allocs: Sequence[Json], version: int) -> list[str]:
