@@ -293,7 +293,7 @@ def advance(cluster: Cluster, allocs: Iterable[Allocation], *, run: bool, health
             set_health(alloc, True, index, now)
 
 
-def _job_of(cluster: Cluster, alloc: Allocation) -> Json | None:
+def job_of(cluster: Cluster, alloc: Allocation) -> Json | None:
     """The job version an allocation runs."""
     record = cluster.record(alloc.namespace, alloc.job_id)
     if record is None:
@@ -304,7 +304,7 @@ def _job_of(cluster: Cluster, alloc: Allocation) -> Json | None:
 
 def config_failure(cluster: Cluster, alloc: Allocation) -> str | None:
     """What the client's runDriver says of the allocation's driver configs, or None when they all evaluate."""
-    job = _job_of(cluster, alloc)
+    job = job_of(cluster, alloc)
     if job is None:
         return None
     group = groups_by_name(job).get(alloc.group)

@@ -35,6 +35,12 @@ NODE_ATTRIBUTES = {
 DYNAMIC_PORT_BASE = 20000  # Nomad's default dynamic port range starts at 20000 (client min_dynamic_port)
 
 
+def group_ports(group: Json) -> list[Json]:
+    """Every port of the group's networks, dynamic and reserved."""
+    return [port for network in group.get("Networks") or []
+            for port in (network.get("DynamicPorts") or []) + (network.get("ReservedPorts") or [])]
+
+
 def task_env(alloc: Allocation, job: Json, group: Json, task: Json, dirs: tuple[str, str],
              ports: dict[str, int]) -> dict[str, str]:
     """The task's environment: client/taskenv/env.go Builder, then the task Env through ReplaceEnv."""
@@ -47,15 +53,14 @@ def task_env(alloc: Allocation, job: Json, group: Json, task: Json, dirs: tuple[
         "NOMAD_TASK_DIR": dirs[1], "NOMAD_CPU_LIMIT": str(resources.get("CPU") or 100),
         "NOMAD_MEMORY_LIMIT": str(resources.get("MemoryMB") or 300),
     }  # fmt: skip
-    for network in group.get("Networks") or []:
-        for port in (network.get("DynamicPorts") or []) + (network.get("ReservedPorts") or []):
-            label, host = port["Label"], ports[port["Label"]]
-            to = port.get("To") or 0
-            # buildNetworkEnv: NOMAD_PORT_ is the port inside the allocation, the mapped To when there is one.
-            env[f"NOMAD_HOST_PORT_{label}"] = str(host)
-            env[f"NOMAD_PORT_{label}"] = str(to if to > 0 else host)
-            env[f"NOMAD_IP_{label}"] = "127.0.0.1"
-            env[f"NOMAD_ADDR_{label}"] = f"127.0.0.1:{host}"
+    for port in group_ports(group):
+        label, host = port["Label"], ports[port["Label"]]
+        to = port.get("To") or 0
+        # buildNetworkEnv: NOMAD_PORT_ is the port inside the allocation, the mapped To when there is one.
+        env[f"NOMAD_HOST_PORT_{label}"] = str(host)
+        env[f"NOMAD_PORT_{label}"] = str(to if to > 0 else host)
+        env[f"NOMAD_IP_{label}"] = "127.0.0.1"
+        env[f"NOMAD_ADDR_{label}"] = f"127.0.0.1:{host}"
     for key, value in (task.get("Env") or {}).items():
         env[key] = replace_env(str(value), {**NODE_ATTRIBUTES, **env})
     return env
@@ -68,7 +73,6 @@ def replace_env(text: str, lookup: dict[str, str]) -> str:
 
 def config_variables(job: Json, group: Json, task: Json, alloc: Allocation) -> dict[str, str]:
     """What runDriver evaluates Config with (stubbed client: nominal ports and directories)."""
-    labels = [port["Label"] for network in group.get("Networks") or []
-              for port in (network.get("DynamicPorts") or []) + (network.get("ReservedPorts") or [])]
-    ports = {label: DYNAMIC_PORT_BASE + 100 * alloc.index + offset for offset, label in enumerate(labels)}
+    ports = {port["Label"]: DYNAMIC_PORT_BASE + 100 * alloc.index + offset
+             for offset, port in enumerate(group_ports(group))}
     return {**NODE_ATTRIBUTES, **task_env(alloc, job, group, task, ("/alloc", "/local"), ports)}

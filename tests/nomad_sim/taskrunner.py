@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from .client_config import evaluate, failure_message, nested_variables
-from .model import Allocation, task_event
-from .scheduler import finish, groups_by_name, refresh, set_health, start
+from .model import Allocation
+from .scheduler import fail_validation, finish, groups_by_name, job_of, refresh, set_health, start
 from .state import Cluster
-from .taskenv import NODE_ATTRIBUTES, task_env
+from .taskenv import NODE_ATTRIBUTES, group_ports, task_env
 
 Json = dict[str, Any]
 MAX_KILL_TIMEOUT = 30.0  # client/config/config.go DefaultMaxKillTimeout
@@ -105,21 +105,23 @@ class ClientRunner:
 
     def _finish(self, alloc: Allocation, status: str, event: str, message: str) -> None:
         finish(alloc, status, event, message, self.cluster.next_index("allocs"), self.cluster.now())
+        self._settle(alloc)
+
+    def _settle(self, alloc: Allocation) -> None:
+        """After the allocation ended: a failure inside an active deployment makes it unhealthy; the job settles."""
         deployment = self.cluster.deployments.get(alloc.deployment_id)
-        if status == "failed" and deployment is not None and deployment.active:
+        if alloc.client_status == "failed" and deployment is not None and deployment.active:
             set_health(alloc, False, self.cluster.index, self.cluster.now())
         record = self.cluster.record(alloc.namespace, alloc.job_id)
         if record is not None:
             refresh(self.cluster, record)
 
     def _start(self, alloc: Allocation) -> None:
-        record = self.cluster.record(alloc.namespace, alloc.job_id)
-        if record is None:
+        job = job_of(self.cluster, alloc)
+        if job is None:
             return
-        job = next((v for v in record.versions if v["Version"] == alloc.job_version), record.job)
         group = groups_by_name(job)[alloc.group]
-        ports = {p["Label"]: (p.get("Value") or _free_port()) for n in group.get("Networks") or []
-                 for p in (n.get("DynamicPorts") or []) + (n.get("ReservedPorts") or [])}
+        ports = {p["Label"]: (p.get("Value") or _free_port()) for p in group_ports(group)}
         alloc_dir = Path(self.root, alloc.id)
         procs: list[subprocess.Popen[bytes]] = []
         for task in group["Tasks"]:
@@ -128,13 +130,12 @@ class ClientRunner:
             env = task_env(alloc, job, group, task, (str(alloc_dir), str(task_dir)), ports)
             config, errors = evaluate(task.get("Config") or {}, nested_variables({**NODE_ATTRIBUTES, **env}))
             if errors:
-                message = failure_message(errors)  # task_runner.go runDriver
-                alloc.task_states[task["Name"]]["Events"].append(
-                    task_event("Failed Validation", message, self.cluster.now()))
                 for proc in procs:
                     self._kill(proc, signal.SIGKILL, 0)
                 self.procs[alloc.id] = []
-                self._finish(alloc, "failed", "Not Restarting", "Error was unrecoverable")
+                # task_runner.go runDriver: "Failed Validation", then no restart
+                fail_validation(alloc, failure_message(errors), self.cluster.next_index("allocs"), self.cluster.now())
+                self._settle(alloc)
                 return
             if task["Driver"] not in ("raw_exec", "exec"):
                 continue  # other drivers (docker) are not run: the task counts as running, as in the stubbed mode
