@@ -16,7 +16,10 @@ def check(ctx: Context) -> Formation:
     """Validate the formation (and its backend tables); with -b or --strict, also against that backend."""
     formation = load_formation(ctx)
     if ctx.backend or ctx.strict:
-        open_backend(ctx, formation)  # warns about (or, with --strict, refuses) keys the backend ignores
+        backend = open_backend(ctx, formation)  # warns about (or, with --strict, refuses) keys the backend ignores
+        # Rendering is where a backend refuses what its platform cannot run (a stop signal Nomad clients cannot
+        # send, say); it touches no platform, so check runs it and drops the artefacts.
+        backend.render(formation, backend.formats[0])
     return formation
 
 

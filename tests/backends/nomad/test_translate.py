@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from procfleet.cli import main
 from procfleet.errors import FormationError
 from procfleet.model import fingerprint
 from procfleet_nomad.translate import (
@@ -268,3 +270,14 @@ def test_a_stop_signal_nomad_clients_cannot_send_is_a_formation_error(signal: st
         translate(formation(text))
     assert caught.value.key == "processes.p.stop_signal" and signal in caught.value.message
     assert caught.value.exit_code == 2
+
+
+def test_check_with_the_nomad_backend_refuses_such_a_stop_signal(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`check -b nomad` says what `render`/`deploy` would refuse, before anything reaches a cluster."""
+    path = tmp_path / "formation.toml"
+    path.write_text('[app]\nname = "a"\nimage = "i:1"\n[processes.p]\ncommand = "x"\nstop_signal = "SIGPWR"\n')
+    assert main(["-f", str(path), "check", "-b", "nomad"]) == 2
+    err = capsys.readouterr().err
+    assert "processes.p.stop_signal" in err and "SIGPWR" in err and len(err.strip().splitlines()) == 1
+    assert main(["-f", str(path), "check", "-b", "local"]) == 0
