@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,3 +49,10 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove any container the Nomad simulator's client started and a crashed test left behind."""
+    from tests.nomad_sim.task_handles import sweep_containers
+
+    sweep_containers(os.getpid())

@@ -18,7 +18,7 @@ image = "{image}"
 env = {{ GREETING = "hello" }}
 
 [processes.web]
-command = "mkdir -p /www && exec httpd -f -p $PORT -h /www"
+command = "mkdir -p /www && echo ok >/www/index.html && exec httpd -f -p $PORT -h /www"
 count = 2
 port = 8000
 health = {{ http = "/", interval = "2s", timeout = "1s" }}
