@@ -12,7 +12,7 @@ from .canonical import canonical_job
 from .client_fs import client_logs
 from .decode import STRICT_UNKNOWN, decode
 from .errors import ApiError, job_not_found, multierror
-from .model import JobRecord
+from .model import Evaluation, JobRecord
 from .operations import RegisterArgs, ScaleArgs, check_job, check_namespace, deregister, register, scale
 from .plan import plan
 from .schema import (
@@ -89,6 +89,11 @@ class Api:
             return self._pick({"PUT": self.jobs_parse, "POST": self.jobs_parse}, request), ""
         if path == "/v1/validate/job":
             return self._pick({"PUT": self.validate, "POST": self.validate}, request), ""
+        if path.startswith("/v1/evaluation/"):
+            rest = path.removeprefix("/v1/evaluation/")
+            if rest.endswith("/allocations"):
+                return self._pick({"GET": self.eval_allocations}, request), rest.removesuffix("/allocations")
+            return self._pick({"GET": self.eval_read}, request), rest
         if path.startswith("/v1/client/fs/logs/"):
             return self._pick({"GET": self.client_logs}, request), path.removeprefix("/v1/client/fs/logs/")
         if path.startswith("/v1/job/"):
@@ -255,6 +260,28 @@ class Api:
         self.acl.check(request.token, request.namespace, caps.READ_JOB)
         evals = [e.to_json() for e in self.cluster.job_evals(request.namespace, job_id)]
         return ok(evals, self.cluster.tables["evals"])
+
+    def _eval_or_404(self, request: Request, eval_id: str) -> Evaluation:
+        """The evaluation, ACL-checked in its own namespace (nomad/eval_endpoint.go GetEval), or 404."""
+        evaluation = self.cluster.evals.get(eval_id)
+        if evaluation is None:
+            # command/agent/eval_endpoint.go evalQuery
+            self.acl.check(request.token, request.namespace, caps.READ_JOB)
+            raise ApiError(404, "eval not found")
+        self.acl.check(request.token, evaluation.namespace, caps.READ_JOB)
+        return evaluation
+
+    def eval_read(self, request: Request, eval_id: str) -> Response:
+        """GET /v1/evaluation/:eval_id: one evaluation, FailedTGAllocs and BlockedEval included."""
+        evaluation = self._eval_or_404(request, eval_id)
+        return ok(evaluation.to_json(), self.cluster.tables["evals"])
+
+    def eval_allocations(self, request: Request, eval_id: str) -> Response:
+        """GET /v1/evaluation/:eval_id/allocations: the allocation stubs the evaluation placed."""
+        self.acl.check(request.token, request.namespace, caps.READ_JOB)
+        allocs = sorted((a for a in self.cluster.allocs.values() if a.eval_id == eval_id),
+                        key=lambda a: (a.create_index, a.group, a.index))
+        return ok([a.stub() for a in allocs], self.cluster.tables["allocs"])
 
     def job_deployments(self, request: Request, job_id: str) -> Response:
         """GET /v1/job/:job_id/deployments[?all=true], newest first."""

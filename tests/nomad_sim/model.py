@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ DEPLOYMENT_FAILED_BY_USER = "Deployment marked as failed"
 DEPLOYMENT_NEWER_JOB = "Cancelled due to newer version of job"
 DEPLOYMENT_JOB_STOPPED = "Cancelled because job is stopped"
 
-# The one simulated client node every allocation is placed on.
+# The simulated cluster's first client node (nodes.py default_node), where allocations go unless a test adds nodes.
 SIM_NODE_ID = "5f0b1e5c-0000-4000-8000-00000000c11e"
 SIM_NODE_NAME = "nomad-sim-client"
 
@@ -60,6 +61,12 @@ class Allocation:
     health_index: int = 0
     logs: dict[tuple[str, str], str] = field(default_factory=dict)
     log_files: dict[tuple[str, str], str] = field(default_factory=dict)
+    node_id: str = SIM_NODE_ID
+    node_name: str = SIM_NODE_NAME
+    # What the allocation reserves on its node (MHz, MB, MB of ephemeral disk), counted until it is terminal.
+    cpu: int = 0
+    memory_mb: int = 0
+    disk_mb: int = 0
 
     @property
     def name(self) -> str:
@@ -91,8 +98,8 @@ class Allocation:
             "EvalID": self.eval_id,
             "Name": self.name,
             "Namespace": self.namespace,
-            "NodeID": SIM_NODE_ID,
-            "NodeName": SIM_NODE_NAME,
+            "NodeID": self.node_id,
+            "NodeName": self.node_name,
             "JobID": self.job_id,
             "JobType": self.job_type,
             "JobVersion": self.job_version,
@@ -185,7 +192,7 @@ class Deployment:
 
 @dataclass
 class Evaluation:
-    """A scheduling request; the simulator schedules synchronously, so evaluations are born complete."""
+    """A scheduling request; the simulator schedules synchronously, so evaluations are born complete (or blocked)."""
 
     id: str
     namespace: str
@@ -199,9 +206,23 @@ class Evaluation:
     groups: list[str]
     deployment_id: str = ""
     status: str = "complete"
+    status_description: str = ""
+    previous_eval: str = ""
+    blocked_eval: str = ""
+    # Group name → AllocMetric JSON of the allocations that could not be placed (placement.py Metric).
+    failed_tg_allocs: dict[str, Json] | None = None
+    queued_allocations: dict[str, int] | None = None
+    class_eligibility: dict[str, bool] | None = None
+    escaped_computed_class: bool = False
+    snapshot_index: int = 0
+    modify_index: int = 0
+    modify_time: int = 0
 
     def to_json(self) -> Json:
-        """The Evaluation JSON."""
+        """The Evaluation JSON, every field of nomad/structs/eval.go Evaluation as Go marshals it."""
+        queued = self.queued_allocations
+        if queued is None and self.status == "complete":
+            queued = {group: 0 for group in self.groups}
         return {
             "ID": self.id,
             "Namespace": self.namespace,
@@ -214,19 +235,33 @@ class Evaluation:
             "NodeModifyIndex": 0,
             "DeploymentID": self.deployment_id,
             "Status": self.status,
-            "StatusDescription": "",
+            "StatusDescription": self.status_description,
             "Wait": 0,
+            "WaitUntil": ZERO_TIME,
             "NextEval": "",
-            "PreviousEval": "",
-            "BlockedEval": "",
-            "FailedTGAllocs": None,
-            "QueuedAllocations": {group: 0 for group in self.groups},
-            "SnapshotIndex": self.create_index,
+            "PreviousEval": self.previous_eval,
+            "BlockedEval": self.blocked_eval,
+            "RelatedEvals": None,
+            "FailedTGAllocs": _copy_metrics(self.failed_tg_allocs),
+            "PlanAnnotations": None,
+            "ClassEligibility": dict(self.class_eligibility) if self.class_eligibility is not None else None,
+            "QuotaLimitReached": "",
+            "MissingNonNodeResources": None,
+            "EscapedComputedClass": self.escaped_computed_class,
+            "AnnotatePlan": False,
+            "QueuedAllocations": queued,
+            "LeaderACL": "",
+            "SnapshotIndex": self.snapshot_index or self.create_index,
             "CreateIndex": self.create_index,
-            "ModifyIndex": self.create_index,
+            "ModifyIndex": self.modify_index or self.create_index,
             "CreateTime": self.create_time,
-            "ModifyTime": self.create_time,
+            "ModifyTime": self.modify_time or self.create_time,
         }
+
+
+def _copy_metrics(metrics: dict[str, Json] | None) -> dict[str, Json] | None:
+    """A copy, so that a reader cannot change the stored metrics."""
+    return copy.deepcopy(metrics) if metrics else None
 
 
 @dataclass

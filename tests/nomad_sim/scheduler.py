@@ -20,6 +20,8 @@ from .model import (
     new_task_state,
     task_event,
 )
+from .nodes import Node
+from .placement import Ask, Placer, Usage, group_ask
 from .state import Cluster
 from .taskenv import config_variables
 
@@ -27,6 +29,8 @@ Json = dict[str, Any]
 
 # Group fields whose change replaces allocations; everything else (Count, Update, Services...) is in place.
 _DESTRUCTIVE_GROUP_FIELDS = ("Networks", "EphemeralDisk", "Volumes", "Meta")
+# scheduler/structs/const.go DescBlockedEvalFailedPlacements
+BLOCKED_DESCRIPTION = "created to place remaining allocations"
 
 
 @dataclass
@@ -155,29 +159,126 @@ def schedule(cluster: Cluster, record: JobRecord, old_job: Json | None, evaluati
     deployment = _new_deployment(cluster, job, index, now)
     if deployment is not None:
         evaluation.deployment_id = deployment.id
+    placer = new_placer(cluster, job)
+    wanted: dict[str, int] = {}
     for name, change in changes.items():
         allocs = live.get(name, [])
         keep = change.ignore + change.in_place + change.destructive
         for alloc in allocs[keep:]:
             _stop(alloc, "alloc not needed due to job update", index, now)
         kept = allocs[:keep]
+        slot = Slot(job, name, evaluation, deployment, index, now)
         for alloc in kept:
             if change.destructive:
-                # A replacement takes over the old allocation's name.
-                _stop(alloc, "alloc is being updated due to job update", index, now)
-                _place(cluster, job, name, alloc.index, evaluation, deployment, index, now)
+                wanted[name] = wanted.get(name, 0) + 1
+                _replace(cluster, placer, alloc, slot)
                 continue
             alloc.job_version, alloc.modify_index, alloc.modify_time = job["Version"], index, now
             if deployment is not None and name in deployment.groups:
                 # An in-place updated alloc joins the new deployment and must prove healthy again.
                 alloc.deployment_id, alloc.healthy = deployment.id, None
-        used = {alloc.index for alloc in kept}
-        slot = 0
-        for _ in range(change.place):
-            while slot in used:
-                slot += 1
-            used.add(slot)
-            _place(cluster, job, name, slot, evaluation, deployment, index, now)
+        if change.place:
+            wanted[name] = wanted.get(name, 0) + change.place
+        for position in free_slots({alloc.index for alloc in kept}, change.place):
+            _place(cluster, placer, slot, position)
+    finish_evaluation(cluster, evaluation, placer, wanted)
+
+
+def free_slots(used: set[int], count: int) -> list[int]:
+    """The lowest count name indexes not in used."""
+    found: list[int] = []
+    slot = 0
+    while len(found) < count:
+        if slot not in used:
+            found.append(slot)
+        slot += 1
+    return found
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where a new allocation of one group belongs: its job version, evaluation, deployment and write index."""
+
+    job: Json
+    group: str
+    evaluation: Evaluation
+    deployment: Deployment | None
+    index: int
+    now: int
+
+
+def new_placer(cluster: Cluster, job: Json) -> Placer:
+    """A placement context over the cluster's nodes, seeing the allocations already proposed on each."""
+
+    def usage(node: Node, group: str) -> Usage:
+        # ProposedAllocs: what is not terminal on the node, including what this evaluation placed so far.
+        mine = [a for a in cluster.allocs.values() if a.node_id == node.id and not a.terminal]
+        total = Ask()
+        for alloc in mine:
+            total = total.plus(Ask(alloc.cpu, alloc.memory_mb, alloc.disk_mb))
+        same_job = [a for a in mine if (a.namespace, a.job_id) == (job["Namespace"], job["ID"])]
+        return Usage(total, bool(same_job), any(a.group == group for a in same_job))
+
+    return Placer(job, cluster.nodes.values(), usage)
+
+
+def _replace(cluster: Cluster, placer: Placer, alloc: Allocation, slot: Slot) -> None:
+    """A destructive update: stop the old allocation first (freeing its resources), place its successor under
+    the same name; when that fails the stop is backed out (generic_sched.go computePlacements PopUpdate)."""
+    before = (alloc.desired_status, alloc.desired_description, alloc.modify_index, alloc.modify_time)
+    _stop(alloc, "alloc is being updated due to job update", slot.index, slot.now)
+    if not _place(cluster, placer, slot, alloc.index):
+        alloc.desired_status, alloc.desired_description, alloc.modify_index, alloc.modify_time = before
+
+
+def finish_evaluation(cluster: Cluster, evaluation: Evaluation, placer: Placer, wanted: dict[str, int]) -> None:
+    """setStatus: FailedTGAllocs and QueuedAllocations, and a blocked evaluation for what could not be placed."""
+    if wanted:
+        # computeJobAllocs counts only the groups with placements to make, less those placed.
+        evaluation.queued_allocations = {
+            name: (m.coalesced_failures + 1 if (m := placer.failed.get(name)) else 0) for name in wanted
+        }
+    if not placer.failed:
+        for other in cluster.job_evals(evaluation.namespace, evaluation.job_id):
+            if other.status == "blocked":
+                cluster.untracked.add(other.id)  # nomad/fsm.go handleUpsertedEval → BlockedEvals.Untrack
+        return
+    evaluation.failed_tg_allocs = {name: metric.to_json() for name, metric in placer.failed.items()}
+    blocked = _blocked_eval(cluster, evaluation, placer)
+    evaluation.blocked_eval = blocked.id
+
+
+def _blocked_eval(cluster: Cluster, evaluation: Evaluation, placer: Placer) -> Evaluation:
+    """Evaluation.CreateBlockedEval (nomad/structs/eval.go); an older blocked one of the job is cancelled
+    (nomad/leader.go reapDupBlockedEvaluations)."""
+    escaped = placer.eligibility.has_escaped()
+    for other in cluster.job_evals(evaluation.namespace, evaluation.job_id):
+        if other.status == "blocked":
+            other.status = "cancelled"
+            other.status_description = f'existing blocked evaluation exists for job "{other.job_id}"'
+            other.modify_index, other.modify_time = cluster.index + 1, cluster.now()
+    index = cluster.next_index("evals")
+    blocked = Evaluation(
+        id=cluster.new_id(),
+        namespace=evaluation.namespace,
+        priority=evaluation.priority,
+        job_type=evaluation.job_type,
+        triggered_by="queued-allocs",
+        job_id=evaluation.job_id,
+        job_modify_index=evaluation.job_modify_index,
+        create_index=index,
+        create_time=cluster.now(),
+        groups=list(evaluation.groups),
+        status="blocked",
+        status_description=BLOCKED_DESCRIPTION,
+        previous_eval=evaluation.id,
+        failed_tg_allocs=dict(evaluation.failed_tg_allocs or {}),
+        class_eligibility=None if escaped else placer.eligibility.classes(),
+        escaped_computed_class=escaped,
+        snapshot_index=evaluation.create_index,
+    )
+    cluster.evals[blocked.id] = blocked
+    return blocked
 
 
 def _new_deployment(cluster: Cluster, job: Json, index: int, now: int) -> Deployment | None:
@@ -214,38 +315,40 @@ def _new_deployment(cluster: Cluster, job: Json, index: int, now: int) -> Deploy
     return deployment
 
 
-def _place(
-    cluster: Cluster,
-    job: Json,
-    group_name: str,
-    slot: int,
-    evaluation: Evaluation,
-    deployment: Deployment | None,
-    index: int,
-    now: int,
-) -> None:
-    """Create one pending allocation."""
-    group = groups_by_name(job)[group_name]
-    in_deployment = deployment is not None and group_name in deployment.groups
+def _place(cluster: Cluster, placer: Placer, slot: Slot, position: int) -> bool:
+    """Create one pending allocation on the node the placer chooses; False when no node can take it."""
+    group = groups_by_name(slot.job)[slot.group]
+    node = placer.select(group)
+    if node is None:
+        return False
+    deployment = slot.deployment
+    in_deployment = deployment is not None and slot.group in deployment.groups
+    ask = group_ask(group)
     alloc = Allocation(
         id=cluster.new_id(),
-        eval_id=evaluation.id,
-        namespace=job["Namespace"],
-        job_id=job["ID"],
-        job_type=job["Type"],
-        job_version=job["Version"],
-        job_create_index=job["CreateIndex"],
-        group=group_name,
-        index=slot,
+        eval_id=slot.evaluation.id,
+        namespace=slot.job["Namespace"],
+        job_id=slot.job["ID"],
+        job_type=slot.job["Type"],
+        job_version=slot.job["Version"],
+        job_create_index=slot.job["CreateIndex"],
+        group=slot.group,
+        index=position,
         tasks=[task["Name"] for task in group["Tasks"]],
-        create_index=index,
-        create_time=now,
-        modify_index=index,
-        modify_time=now,
+        create_index=slot.index,
+        create_time=slot.now,
+        modify_index=slot.index,
+        modify_time=slot.now,
         deployment_id=deployment.id if deployment is not None and in_deployment else "",
+        node_id=node.id,
+        node_name=node.name,
+        cpu=ask.cpu,
+        memory_mb=ask.memory_mb,
+        disk_mb=ask.disk_mb,
     )
-    alloc.task_states = {name: new_task_state(now) for name in alloc.tasks}
+    alloc.task_states = {name: new_task_state(slot.now) for name in alloc.tasks}
     cluster.allocs[alloc.id] = alloc
+    return True
 
 
 def _stop(alloc: Allocation, description: str, index: int, now: int) -> None:
@@ -407,3 +510,41 @@ def derive_status(cluster: Cluster, record: JobRecord) -> str:
     if evals or job["Stop"]:
         return "dead"
     return "pending"
+
+
+def rerun_blocked(cluster: Cluster) -> list[JobRecord]:
+    """Capacity changed: run each tracked blocked evaluation again (nomad/blocked_evals.go Unblock); it completes
+    when everything missing is placed and stays blocked otherwise. Returns the jobs that got allocations."""
+    touched: list[JobRecord] = []
+    for evaluation in sorted(cluster.evals.values(), key=lambda e: e.create_index):
+        if evaluation.status != "blocked" or evaluation.id in cluster.untracked:
+            continue
+        record = cluster.record(evaluation.namespace, evaluation.job_id)
+        if record is None or record.job["Stop"] or record.job["JobModifyIndex"] != evaluation.job_modify_index:
+            cluster.untracked.add(evaluation.id)  # the job moved on; its own evaluations decide now
+            continue
+        if _place_missing(cluster, record, evaluation):
+            touched.append(record)
+    return touched
+
+
+def _place_missing(cluster: Cluster, record: JobRecord, evaluation: Evaluation) -> bool:
+    """Place each group's missing allocations for a blocked evaluation; True when any was placed."""
+    job = record.job
+    live = live_by_group(cluster, job)
+    placer = new_placer(cluster, job)
+    index, now = cluster.next_index("allocs", "evals"), cluster.now()
+    latest = cluster.latest_deployment(job["Namespace"], job["ID"])
+    deployment = latest if latest is not None and latest.active and latest.job_version == job["Version"] else None
+    placed = False
+    for name, group in groups_by_name(job).items():
+        allocs = live.get(name, [])
+        slot = Slot(job, name, evaluation, deployment, index, now)
+        for position in free_slots({a.index for a in allocs}, max(group["Count"] - len(allocs), 0)):
+            placed = _place(cluster, placer, slot, position) or placed
+    evaluation.modify_index, evaluation.modify_time = index, now
+    if not placer.failed:
+        # setStatus after a clean run: complete, with no failures left to report.
+        evaluation.status, evaluation.status_description = "complete", ""
+        evaluation.failed_tg_allocs, evaluation.queued_allocations = None, {}
+    return placed

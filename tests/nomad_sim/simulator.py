@@ -11,7 +11,8 @@ from typing import Any
 from .acl import POLICY_WRITE, Acl, AclToken
 from .handlers import Api
 from .model import DEPLOYMENT_FAILED_BY_USER, DEPLOYMENT_SUCCESSFUL, Allocation
-from .scheduler import advance, finish, mark_stable, refresh, set_health
+from .nodes import Node, new_node
+from .scheduler import advance, finish, mark_stable, refresh, rerun_blocked, set_health
 from .server import RecordedRequest, SimulatorServer, serve_in_thread
 from .state import Cluster, Options
 from .taskrunner import ClientRunner
@@ -153,6 +154,39 @@ class NomadSimulator:
         with self.cluster.lock:
             self.cluster.options.logs_available = available
 
+    # -- nodes --------------------------------------------------------------------------------------
+
+    def add_node(self, name: str, **settings: Any) -> str:
+        """Add a client node (nodes.new_node's keywords: datacenter, node_pool, node_class, attributes, meta, cpu,
+        memory_mb, disk_mb); returns its ID. Blocked evaluations are run again, as new capacity unblocks them."""
+        node = new_node(name, **settings)
+        with self.cluster.lock:
+            self.cluster.nodes[node.id] = node
+            self._capacity_changed()
+        return node.id
+
+    def set_node(self, node_id: str | None = None, **changes: Any) -> None:
+        """Change fields of a node (the first node when node_id is None): cpu, memory_mb, disk_mb, datacenter,
+        node_pool, node_class, attributes, meta, eligible. Blocked evaluations are run again."""
+        with self.cluster.lock:
+            node = self.cluster.nodes[node_id or next(iter(self.cluster.nodes))]
+            for key, value in changes.items():
+                if not hasattr(node, key) or key in ("id", "name"):
+                    raise TypeError(f"set_node: a node has no settable field {key!r}")
+                setattr(node, key, value)
+            self._capacity_changed()
+
+    def set_nodes(self, *nodes: Node) -> None:
+        """Replace the cluster's nodes (build them with nodes.new_node); allocations keep their node IDs."""
+        with self.cluster.lock:
+            self.cluster.nodes = {node.id: node for node in nodes}
+            self._capacity_changed()
+
+    def nodes(self) -> list[Node]:
+        """The cluster's nodes, in the order placement tries them (copies)."""
+        with self.cluster.lock:
+            return [copy.deepcopy(node) for node in self.cluster.nodes.values()]
+
     # -- inspecting state ---------------------------------------------------------------------------
 
     def job(self, job_id: str, namespace: str = "default") -> Json | None:
@@ -265,6 +299,13 @@ class NomadSimulator:
             if record is not None and status == "successful":
                 mark_stable(self.cluster, record, deployment.job_version)
             self._refresh(namespace, job_id)
+
+    def _capacity_changed(self) -> None:
+        """A node write: re-run blocked evaluations, then settle the jobs that got allocations."""
+        self.cluster.next_index("nodes")
+        for record in rerun_blocked(self.cluster):
+            refresh(self.cluster, record)
+            self._after_write(*record.key)
 
     def _after_write(self, namespace: str, job_id: str) -> None:
         """Auto-progress a job after an HTTP write, now or after the configured delay."""

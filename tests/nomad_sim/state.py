@@ -8,8 +8,9 @@ import uuid
 from dataclasses import dataclass
 
 from .model import Allocation, Deployment, Evaluation, JobRecord
+from .nodes import Node, default_node
 
-TABLES = ("jobs", "job_version", "job_summary", "allocs", "deployment", "evals", "scaling_event")
+TABLES = ("jobs", "job_version", "job_summary", "allocs", "deployment", "evals", "scaling_event", "nodes")
 
 
 @dataclass
@@ -39,6 +40,9 @@ class Cluster:
         self.allocs: dict[str, Allocation] = {}
         self.deployments: dict[str, Deployment] = {}
         self.evals: dict[str, Evaluation] = {}
+        default = default_node()
+        self.nodes: dict[str, Node] = {default.id: default}  # in the order placement tries them
+        self.untracked: set[str] = set()  # blocked evaluations a later successful one made moot (Untrack)
         self.closing = False
 
     def next_index(self, *tables: str) -> int:
