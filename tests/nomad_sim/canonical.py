@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .admission import admit
 from .gotypes import HOUR, MINUTE, SECOND
 from .schema import (
     EPHEMERAL_DISK,
@@ -21,6 +22,7 @@ from .schema import (
     TASK_GROUP,
     TEMPLATE,
     UPDATE_STRATEGY,
+    WORKLOAD_IDENTITY,
     FieldType,
     ListOf,
     Struct,
@@ -75,6 +77,9 @@ DEFAULT_TEMPLATE: Json = {
     "RightDelim": "}}",
 }
 SERVICE_TYPES = ("service", "system")
+# nomad/structs/workload_id.go DefaultWorkloadIdentity: WorkloadIdentityDefaultName and IdentityDefaultAud.
+DEFAULT_IDENTITY_NAME = "default"
+DEFAULT_IDENTITY_AUDIENCE = "nomadproject.io"
 
 
 def fill(kind: FieldType, value: Any) -> Any:
@@ -99,7 +104,7 @@ def _with_defaults(kind: Struct, defaults: Json, *layers: Json | None) -> Json:
 
 
 def canonical_job(given: Json, *, namespace: str, region: str) -> Json:
-    """The job as the server stores it: defaults applied, all fields present; server-set fields reset."""
+    """The job as the server stores it: defaults applied, implied constraints added, all fields present."""
     job_type = given.get("Type") or "service"
     job = _with_defaults(
         JOB,
@@ -123,6 +128,8 @@ def canonical_job(given: Json, *, namespace: str, region: str) -> Json:
     job["TaskGroups"] = [
         _canonical_group(group, given, job) for group in given.get("TaskGroups") or [] if group is not None
     ]
+    # Register, plan and validate all run the admission mutators after Canonicalize (job_endpoint.go).
+    admit(job)
     return job
 
 
@@ -157,7 +164,7 @@ def _canonical_group(group: Json, given_job: Json, job: Json) -> Json:
         EPHEMERAL_DISK, {"Sticky": False, "Migrate": False, "SizeMB": 300}, group.get("EphemeralDisk")
     )
     out["Networks"] = _networks(group.get("Networks"))
-    out["Services"] = _services(group.get("Services"), f"{job['ID']}-{out['Name']}")
+    out["Services"] = _services(group.get("Services"), f"{job['ID']}-{out['Name']}", job["Namespace"])
     out["Tasks"] = [_canonical_task(task, out, job) for task in group.get("Tasks") or [] if task is not None]
     return out
 
@@ -194,8 +201,8 @@ def _networks(networks: list[Json] | None) -> list[Json] | None:
     return [_with_defaults(NETWORK, {"Mode": "host"}, net) for net in networks if net is not None]
 
 
-def _services(services: list[Json] | None, default_name: str) -> list[Json] | None:
-    """Service blocks, with Nomad's default name, provider, address mode and on_update."""
+def _services(services: list[Json] | None, default_name: str, namespace: str) -> list[Json] | None:
+    """Service blocks, with Nomad's default name, provider, cluster, address mode, on_update and namespace."""
     if services is None:
         return None
     defaults = {
@@ -203,8 +210,52 @@ def _services(services: list[Json] | None, default_name: str) -> list[Json] | No
         "Provider": "consul",
         "AddressMode": "auto",
         "OnUpdate": "require_healthy",
+        "Cluster": "default",  # api/services.go Service.Canonicalize, for every provider
     }
-    return [_with_defaults(SERVICE, defaults, svc) for svc in services if svc is not None]
+    canonical = [_with_defaults(SERVICE, defaults, svc) for svc in services if svc is not None]
+    for svc in canonical:
+        svc["Namespace"] = _service_namespace(svc["Provider"], namespace)
+    return canonical
+
+
+def _service_namespace(provider: str, job_namespace: str) -> str:
+    """nomad/structs/services.go Service.Canonicalize: Consul's "default", or the job's for Nomad's provider.
+
+    The submitted value never counts: api.Service has no Namespace, so the HTTP layer drops it.
+    """
+    if provider == "consul":
+        return "default"
+    if provider == "nomad":
+        return job_namespace
+    return ""
+
+
+def _identities(task: Json) -> tuple[Json, list[Json] | None]:
+    """Task.Canonicalize (nomad/structs/structs.go): the task's default workload identity, and the others.
+
+    An identity named "default" (or unnamed) in Identities moves to Identity; without one Nomad adds
+    DefaultWorkloadIdentity, so every stored task has an Identity.
+    """
+    given = task.get("Identities")
+    identities = None if not given else [_identity(fill(WORKLOAD_IDENTITY, wid)) for wid in given if wid]
+    identity = fill(WORKLOAD_IDENTITY, task["Identity"]) if task.get("Identity") is not None else None
+    defaults = [i for i, wid in enumerate(identities or []) if wid["Name"] == DEFAULT_IDENTITY_NAME]
+    if identities is not None and defaults:
+        # The last default wins and only it is removed (slices.Delete), which can leave an empty, non-null list.
+        identity = identities.pop(defaults[-1])
+    if identity is None:
+        identity = {"Name": DEFAULT_IDENTITY_NAME, "Audience": [DEFAULT_IDENTITY_AUDIENCE]}
+        return fill(WORKLOAD_IDENTITY, identity), identities
+    return _identity(identity), identities
+
+
+def _identity(wid: Json) -> Json:
+    """WorkloadIdentity.Canonicalize: unnamed is "default", whose audience is Nomad's; signals upper-case."""
+    wid["Name"] = wid["Name"] or DEFAULT_IDENTITY_NAME
+    if wid["Name"] == DEFAULT_IDENTITY_NAME:
+        wid["Audience"] = [DEFAULT_IDENTITY_AUDIENCE]
+    wid["ChangeSignal"] = wid["ChangeSignal"].upper()
+    return wid
 
 
 def _canonical_task(task: Json, group: Json, job: Json) -> Json:
@@ -222,8 +273,13 @@ def _canonical_task(task: Json, group: Json, job: Json) -> Json:
         LOG_CONFIG, {"MaxFiles": 10, "MaxFileSizeMB": 10, "Disabled": False}, task.get("LogConfig")
     )
     out["RestartPolicy"] = _with_defaults(RESTART_POLICY, group["RestartPolicy"], task.get("RestartPolicy"))
-    out["Services"] = _services(task.get("Services"), f"{job['ID']}-{group['Name']}-{out['Name']}")
+    out["Services"] = _services(
+        task.get("Services"), f"{job['ID']}-{group['Name']}-{out['Name']}", job["Namespace"]
+    )
     templates = task.get("Templates")
     if templates is not None:
         out["Templates"] = [_with_defaults(TEMPLATE, DEFAULT_TEMPLATE, tmpl) for tmpl in templates if tmpl]
+        for tmpl in out["Templates"]:
+            tmpl["ChangeSignal"] = tmpl["ChangeSignal"].upper()  # nomad/structs/structs.go Template.Canonicalize
+    out["Identity"], out["Identities"] = _identities(task)
     return out

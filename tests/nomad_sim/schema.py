@@ -98,6 +98,23 @@ NETWORK = Struct(
     },
 )
 
+# api.WorkloadIdentity (api/tasks.go); the server's structs.WorkloadIdentity has the same fields.
+WORKLOAD_IDENTITY = Struct(
+    "WorkloadIdentity",
+    {
+        "Name": STRING,
+        "Audience": STRINGS,
+        "ChangeMode": STRING,
+        "ChangeSignal": STRING,
+        "Env": BOOL,
+        "File": BOOL,
+        "Filepath": STRING,
+        "ServiceName": STRING,
+        "TTL": DURATION,
+        "ExtraClaims": STRINGS,
+    },
+)
+
 CHECK_RESTART = Struct("CheckRestart", {"Limit": INT, "Grace": DURATION, "IgnoreWarnings": BOOL})
 SERVICE_CHECK = Struct(
     "ServiceCheck",
@@ -149,11 +166,14 @@ SERVICE = Struct(
         "TaggedAddresses": STRING_MAP,
         "TaskName": STRING,
         "OnUpdate": STRING,
-        "Identity": opaque("WorkloadIdentity"),
+        "Identity": WORKLOAD_IDENTITY,
         "Weights": opaque("ServiceWeights"),
         "Provider": STRING,
         "Cluster": STRING,
         "Kind": STRING,
+        # structs.Service.Namespace: not in api.Service, so Nomad's decoder drops it; the server sets it
+        # (canonical.py) and GET job returns it, so a job read back and resubmitted carries it.
+        "Namespace": STRING,
     },
 )
 
@@ -289,8 +309,8 @@ TASK = Struct(
         "KillSignal": STRING,
         "Kind": STRING,
         "ScalingPolicies": Opaque("[]*api.ScalingPolicy"),
-        "Identity": opaque("WorkloadIdentity"),
-        "Identities": Opaque("[]*api.WorkloadIdentity"),
+        "Identity": WORKLOAD_IDENTITY,
+        "Identities": structs(WORKLOAD_IDENTITY),
         "Actions": Opaque("[]*api.Action"),
         "Schedule": opaque("TaskSchedule"),
     },

@@ -1168,3 +1168,145 @@ def test_go_durations() -> None:
     assert parse_duration("5m") == 300 * SECOND and parse_duration("1m30s") == 90 * SECOND
     with pytest.raises(ValueError):
         parse_duration("soon")
+
+
+# -- what the server adds: admission mutators and canonicalisation (nomad/job_endpoint_hooks.go) -------------
+
+SIGNALS_TERM = {"LTarget": "${attr.os.signals}", "RTarget": "SIGTERM", "Operand": "set_contains"}
+NATIVE_DISCOVERY = {"LTarget": "${attr.nomad.service_discovery}", "RTarget": "true", "Operand": "="}
+NATIVE_CHECKS = {"LTarget": "${attr.nomad.version}", "RTarget": ">= 1.4.0", "Operand": "semver"}
+CONSUL_VERSION = {"LTarget": "${attr.consul.version}", "RTarget": ">= 1.8.0", "Operand": "semver"}
+DEFAULT_IDENTITY = {
+    "Name": "default",
+    "Audience": ["nomadproject.io"],
+    "ChangeMode": "",
+    "ChangeSignal": "",
+    "Env": False,
+    "File": False,
+    "Filepath": "",
+    "ServiceName": "",
+    "TTL": 0,
+    "ExtraClaims": None,
+}
+
+
+def test_the_server_adds_the_constraints_a_job_implies(sim: NomadSimulator) -> None:
+    """A KillSignal, a Nomad-provider service and its check each imply a group constraint (jobImpliedConstraints)."""
+    assert register(sim, web_job()).status == 200
+    stored = call(sim, "GET", "/v1/job/shop").json
+    assert group(stored, "web")["Constraints"] == [SIGNALS_TERM, NATIVE_DISCOVERY, NATIVE_CHECKS]
+    assert group(stored, "web")["Tasks"][0]["Constraints"] is None
+    assert group(stored, "worker")["Constraints"] is None  # no signal, no service: nothing implied
+    assert stored["Constraints"] is None
+
+
+def test_implied_signals_are_one_sorted_constraint_per_group(sim: NomadSimulator) -> None:
+    """Every task's KillSignal and signal-mode template of a group, unique and sorted, in one set_contains."""
+    job = web_job()
+    web = group(job, "web")
+    other = copy.deepcopy(web["Tasks"][0]) | {"Name": "side", "KillSignal": "SIGINT"}
+    other["Templates"] = [
+        {"EmbeddedTmpl": "x", "DestPath": "local/x", "ChangeMode": "signal", "ChangeSignal": "sighup"}
+    ]
+    web["Tasks"].append(other)
+    assert register(sim, job).status == 200, register(sim, job).text
+    stored = group(call(sim, "GET", "/v1/job/shop").json, "web")
+    signals = [c for c in stored["Constraints"] if c["LTarget"] == "${attr.os.signals}"]
+    assert signals == [{"LTarget": "${attr.os.signals}", "RTarget": "SIGHUP,SIGINT,SIGTERM", "Operand": "set_contains"}]
+    assert stored["Tasks"][1]["Templates"][0]["ChangeSignal"] == "SIGHUP"  # Template.Canonicalize
+
+
+def test_an_implied_constraint_already_present_is_not_added_again(sim: NomadSimulator) -> None:
+    """An equal constraint stops the signals one; any constraint on the same attribute stops the Consul one."""
+    job = web_job()
+    web = group(job, "web")
+    web["Constraints"] = [
+        dict(SIGNALS_TERM),
+        {"LTarget": "${attr.os.signals}", "RTarget": "SIGHUP", "Operand": "set_contains"},
+    ]
+    web["Services"][0]["Provider"] = "consul"
+    web["Services"][0]["Checks"] = None
+    consul_pin = {"LTarget": "${attr.consul.version}", "RTarget": ">= 1.20.0", "Operand": "semver"}
+    web["Constraints"].append(consul_pin)
+    assert register(sim, job).status == 200
+    stored = group(call(sim, "GET", "/v1/job/shop").json, "web")
+    assert stored["Constraints"] == web["Constraints"]
+
+
+def test_consul_services_imply_a_consul_version_where_they_are_declared(sim: NomadSimulator) -> None:
+    """A group service constrains the group, a task service the task (jobImpliedConstraints' Consul branch)."""
+    job = web_job()
+    web = group(job, "web")
+    service = web.pop("Services")[0]
+    service.update(Provider="consul", Checks=None)
+    web["Tasks"][0]["Services"] = [service]
+    worker = group(job, "worker")
+    worker["Services"] = [{"Name": "shop-worker", "Cluster": "east"}]
+    assert register(sim, job).status == 200
+    stored = call(sim, "GET", "/v1/job/shop").json
+    assert group(stored, "web")["Constraints"] == [SIGNALS_TERM]
+    assert group(stored, "web")["Tasks"][0]["Constraints"] == [CONSUL_VERSION]
+    assert group(stored, "worker")["Constraints"] == [
+        {"LTarget": "${attr.consul.east.version}", "RTarget": ">= 1.8.0", "Operand": "semver"}
+    ]
+
+
+def test_bridge_networking_implies_the_cni_plugins(sim: NomadSimulator) -> None:
+    job = web_job()
+    group(job, "web")["Networks"][0]["Mode"] = "bridge"
+    assert register(sim, job).status == 200
+    stored = group(call(sim, "GET", "/v1/job/shop").json, "web")
+    plugins = [c["LTarget"] for c in stored["Constraints"] if c["LTarget"].startswith("${attr.plugins.cni")]
+    assert plugins == [
+        f"${{attr.plugins.cni.version.{name}}}" for name in ("bridge", "firewall", "host-local", "loopback", "portmap")
+    ]
+    assert {c["RTarget"] for c in stored["Constraints"] if c["LTarget"] in plugins} == {">= 0.4.0"}
+
+
+def test_every_task_gets_the_default_workload_identity(sim: NomadSimulator) -> None:
+    """Task.Canonicalize: Identity is DefaultWorkloadIdentity; a "default" in Identities moves there."""
+    job = web_job()
+    group(job, "worker")["Tasks"][0]["Identities"] = [{"Name": "default", "Env": True, "Audience": ["other"]}]
+    assert register(sim, job).status == 200
+    stored = call(sim, "GET", "/v1/job/shop").json
+    web_task, worker_task = group(stored, "web")["Tasks"][0], group(stored, "worker")["Tasks"][0]
+    assert web_task["Identity"] == DEFAULT_IDENTITY and web_task["Identities"] is None
+    assert worker_task["Identity"] == DEFAULT_IDENTITY | {"Env": True}  # the default's audience is always Nomad's
+    assert worker_task["Identities"] == []
+    assert group(stored, "worker")["Constraints"] is None
+
+
+def test_extra_identities_need_a_nomad_17_client(sim: NomadSimulator) -> None:
+    """jobImplicitIdentitiesHook: a group with more identities gets the client version constraint, appended."""
+    job = web_job()
+    group(job, "worker")["Tasks"][0]["Identities"] = [{"Name": "api", "Audience": ["api"], "TTL": 3600 * SECOND}]
+    assert register(sim, job).status == 200
+    stored = group(call(sim, "GET", "/v1/job/shop").json, "worker")
+    assert stored["Constraints"] == [{"LTarget": "${attr.nomad.version}", "RTarget": ">= 1.7.0-a", "Operand": "semver"}]
+    assert stored["Tasks"][0]["Identities"][0] == DEFAULT_IDENTITY | {
+        "Name": "api",
+        "Audience": ["api"],
+        "TTL": 3600 * SECOND,
+    }
+
+
+def test_services_get_their_cluster_and_namespace(sim: NomadSimulator) -> None:
+    """Cluster "default" for every provider; Namespace is the job's for Nomad's provider, "default" for Consul's."""
+    sim.add_namespace("apps")
+    job = web_job()
+    group(job, "worker")["Services"] = [{"Name": "shop-worker", "Provider": "consul"}]
+    assert call(sim, "POST", "/v1/jobs?namespace=apps", {"Job": job}).status == 200
+    stored = call(sim, "GET", "/v1/job/shop?namespace=apps").json
+    web, worker = group(stored, "web")["Services"][0], group(stored, "worker")["Services"][0]
+    assert (web["Cluster"], web["Namespace"]) == ("default", "apps")
+    assert (worker["Cluster"], worker["Namespace"]) == ("default", "default")
+
+
+def test_a_read_back_job_with_server_additions_resubmitted_is_unchanged(sim: NomadSimulator) -> None:
+    """The implied constraints, identity, cluster and namespace come back and match what the server adds again."""
+    sim.add_namespace("apps")
+    assert call(sim, "POST", "/v1/jobs?namespace=apps", {"Job": web_job()}).status == 200
+    stored = call(sim, "GET", "/v1/job/shop?namespace=apps").json
+    assert call(sim, "POST", "/v1/jobs?namespace=apps", {"Job": stored}).status == 200
+    again = call(sim, "GET", "/v1/job/shop?namespace=apps").json
+    assert again["Version"] == 0 and group(again, "web")["Constraints"] == group(stored, "web")["Constraints"]

@@ -70,7 +70,7 @@ def _groups(job: Mapping[str, Any], app: str, where: Where, report: Report,
     for index, data in enumerate(tables(job.get("TaskGroups"), where)):
         original = v.string(data.get("Name"), Where(where.file, f"{where.key}[{index}].Name"))
         at = where.child(original)
-        imported = read_group(original, data, app, at, report, read_back)
+        imported = read_group(original, data, app, at, report, read_back, str(job.get("Namespace") or "default"))
         if imported is None:
             continue
         name = type_name(original, at, taken, report)

@@ -11,6 +11,7 @@ from procfleet import validation as v
 from procfleet.importers.commands import from_argv
 from procfleet.importers.names import portable
 from procfleet.importers.nomad_checks import health_check
+from procfleet.importers.nomad_server import group_view, service_view, task_view
 from procfleet.importers.nomad_values import MINUTE, SECOND, report_rest, seconds, tables, unset, without_unset
 from procfleet.importers.result import Report
 from procfleet.model import ProcessType, Resources, RestartPolicy
@@ -47,11 +48,12 @@ class ImportedGroup:
 
 
 def read_group(name: str, group: Json, app: str, where: Where, report: Report,
-               read_back: bool = False) -> ImportedGroup | None:
+               read_back: bool = False, namespace: str = "default") -> ImportedGroup | None:
     """The group's main task as a process type, or None (reported) when it runs no command procfleet can take.
 
     app is the app's name, which procfleet's service names start with (<app>-<type>); read_back says the job is
-    one Nomad returned (GET /v1/job/:id), with its defaults filled in.
+    one Nomad returned (GET /v1/job/:id), with its defaults filled in; namespace is the job's.
+    What the server adds to every job it stores (nomad_server.py) is never reported.
     """
     task, task_where = _main_task(group, where, report)
     if task is None:
@@ -71,17 +73,18 @@ def read_group(name: str, group: Json, app: str, where: Where, report: Report,
     if port is None and env.get("PORT", "").isdigit():
         port = int(env.pop("PORT"))
     services_where = where.child("Services") if group.get("Services") else task_where.child("Services")
-    services = tables(group.get("Services") or task.get("Services"), services_where)
+    services: list[Json] = [service_view(s, namespace) for s in tables(group.get("Services") or task.get("Services"),
+                                                           services_where)]
     health = health_check(services, f"{app}-{portable(name) or name}", label, port, services_where, report)
     restart = _restart(group, where, report)
-    report_rest(group, ("Name", "Count", "Tasks", "Networks", "Services", "RestartPolicy", "ReschedulePolicy",
-                        "Meta"), where, report)
+    report_rest(group_view(group), ("Name", "Count", "Tasks", "Networks", "Services", "RestartPolicy",
+                                    "ReschedulePolicy", "Meta"), where, report)
     _report_meta(group.get("Meta") or {}, where.child("Meta"), report)
     # Nomad copies the group's RestartPolicy into each task of a job it returns; only a task's own one says more.
     inherited = ("RestartPolicy",) if without_unset(task.get("RestartPolicy") or {}) in (
         {}, without_unset(group.get("RestartPolicy") or {})) else ()
-    report_rest(task, ("Name", "Driver", "Config", "Env", "Resources", "KillTimeout", "KillSignal", "Services",
-                       "Meta", "Lifecycle", *inherited), task_where, report)
+    report_rest(task_view(task), ("Name", "Driver", "Config", "Env", "Resources", "KillTimeout", "KillSignal",
+                                  "Services", "Meta", "Lifecycle", *inherited), task_where, report)
     _report_meta(task.get("Meta") or {}, task_where.child("Meta"), report)
     docker = driver in ("docker", "podman")
     count = group.get("Count")

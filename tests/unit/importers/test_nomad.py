@@ -107,3 +107,27 @@ def test_the_group_port_variable_becomes_port(write: Write) -> None:
     imported = _read(write, document).processes["worker"]
     assert imported.port == 8080
     assert imported.command == "serve -p ${PORT} -q ${PORT} $NOMAD_PORT_https ${NOMAD_PORT_admin}"
+
+
+def test_what_the_server_adds_to_a_job_is_not_reported(write: Write) -> None:
+    """Implied constraints, the default identity and a service's cluster and namespace come from Nomad itself; a
+    constraint of the author's own is still reported."""
+    document = _job(KillSignal="SIGTERM", Identity={"Name": "default", "Audience": ["nomadproject.io"], "TTL": 0,
+                                                    "ExtraClaims": None})
+    group = document["TaskGroups"][0]
+    group["Networks"] = [{"Mode": "host", "DynamicPorts": [{"Label": "port", "To": 8000}]}]
+    group["Services"] = [{"Name": "shop-worker", "PortLabel": "port", "Provider": "nomad", "Cluster": "default",
+                          "Namespace": "apps", "Checks": [{"Name": "health", "Type": "tcp", "Interval": SECOND,
+                                                           "Timeout": SECOND}]}]
+    group["Constraints"] = [
+        {"LTarget": "${attr.os.signals}", "RTarget": "SIGTERM", "Operand": "set_contains"},
+        {"LTarget": "${attr.nomad.service_discovery}", "RTarget": "true", "Operand": "="},
+        {"LTarget": "${attr.nomad.version}", "RTarget": ">= 1.4.0", "Operand": "semver"},
+    ]
+    document["Namespace"] = "apps"
+    assert _read(write, document).warnings == ()
+    group["Constraints"].append({"LTarget": "${attr.os.signals}", "RTarget": "SIGHUP", "Operand": "set_contains"})
+    group["Services"][0]["Namespace"] = "other"
+    warnings = _read(write, document).warnings
+    assert [line.split(": ")[1] for line in warnings] == ["TaskGroups.worker.Services[0].Namespace",
+                                                          "TaskGroups.worker.Constraints"]
