@@ -129,8 +129,9 @@ class NomadBackend:
         if job is None:
             raise PlatformError(f"job {identifier} vanished from {where} right after it was registered")
         unchanged = previous is not None and not previous.get("Stop") and job.get("Version") == previous.get("Version")
-        status = wait_for_rollout(client, Rollout(formation.app.name, job, plan.counts, list(formation.processes)),
-                                  wait)
+        evaluations = [str(reply.get("EvalID") or "")]
+        status = wait_for_rollout(client, Rollout(formation.app.name, job, plan.counts, list(formation.processes),
+                                                  evaluations), wait)
         if unchanged:
             return Outcome(status=status, message=f"no changes: Nomad kept job {identifier} at version "
                                                   f"{job.get('Version')}")
@@ -153,16 +154,18 @@ class NomadBackend:
         client = self._nomad(formation)
         index = int(job["JobModifyIndex"])
         deadline = time.monotonic() + wait.timeout
+        evaluations: list[str] = []
         for name, count in changed.items():
             reply = self._scale_group(client, identifier, name, count, index, deadline, wait)
             index = int(reply.get("JobModifyIndex") or index)
+            evaluations.append(str(reply.get("EvalID") or ""))
         self._jobs.pop(identifier, None)
         if wait.wait:
             current = client.read_job(identifier)
             if current is None:
                 raise PlatformError(f"job {identifier} vanished from {client.connection.described} while scaling")
-            return wait_for_rollout(client, Rollout(formation.app.name, current, targets, list(formation.processes)),
-                                    wait)
+            return wait_for_rollout(client, Rollout(formation.app.name, current, targets, list(formation.processes),
+                                                    evaluations), wait)
         return self._scale_summary(formation, client, job)
 
     def _scale_group(self, client: NomadClient, identifier: str, name: str, count: int, index: int,

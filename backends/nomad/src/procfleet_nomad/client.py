@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-from nomad.api import Job, Jobs
+from nomad.api import Evaluation, Job, Jobs
 from nomad.api.client import stream_logs
 from nomad.api.exceptions import (
     BaseNomadException,
@@ -103,6 +103,7 @@ class NomadClient:
         # procfleet reads the environment it was handed (connection.py) and passes every value explicitly.
         self._job = Job(**settings)
         self._jobs = Jobs(**settings)
+        self._evaluation = Evaluation(**settings)
         self._logs = stream_logs(**settings)
 
     # -- jobs ---------------------------------------------------------------------------------------
@@ -154,6 +155,17 @@ class NomadClient:
         """GET /v1/job/:id/deployment: the latest deployment or None, blocking like allocations()."""
         return self._json(self._job, _id(job_id), "deployment", method="get", params=_blocking(index, wait),
                           timeout=REQUEST_TIMEOUT + wait, what=f"reading the deployment of job {job_id}")
+
+    def evaluation(self, eval_id: str) -> Json | None:
+        """GET /v1/evaluation/:id (its FailedTGAllocs say why allocations were not placed), or None if unknown."""
+        try:
+            # python-nomad adds ?namespace= only to job-like endpoints; every procfleet request names its namespace.
+            body: Json = self._json(self._evaluation, _id(eval_id), method="get",
+                                    params={"namespace": self.connection.namespace},
+                                    what=f"reading evaluation {eval_id[:8]}").body
+        except NotFound:
+            return None
+        return body
 
     # -- logs ---------------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from typing import Any
 from procfleet.backend import Status, WaitOptions
 from procfleet.errors import NotConverged
 from procfleet_nomad.client import NomadClient
+from procfleet_nomad.placement import SETTLED, placement_failure
 from procfleet_nomad.status import build_status, failures, is_live
 
 Json = dict[str, Any]
@@ -27,6 +28,7 @@ class Rollout:
     job: Json
     counts: Mapping[str, int]
     order: Sequence[str] = ()
+    evaluations: Sequence[str] = ()  # the EvalIDs of the register or scale replies, read until they settle
 
     @property
     def job_id(self) -> str:
@@ -44,7 +46,9 @@ def wait_for_rollout(client: NomadClient, rollout: Rollout, wait: WaitOptions,
     """Block until the version runs its counts (healthy where checked) and its deployment, if any, succeeded."""
     deadline = clock() + wait.timeout
     index = 0
+    unsettled = [eval_id for eval_id in rollout.evaluations if eval_id]
     while True:
+        unsettled = _check_placement(client, rollout, unsettled)
         answer = client.allocations(rollout.job_id, index=index, wait=min(POLL, max(deadline - clock(), 0.0)))
         index = max(answer.index, index)
         allocs: list[Json] = answer.body or []
@@ -57,6 +61,34 @@ def wait_for_rollout(client: NomadClient, rollout: Rollout, wait: WaitOptions,
             return status
         if clock() >= deadline:
             raise NotConverged(_timeout_message(rollout, wait.timeout, status, deployment, allocs))
+
+
+def _check_placement(client: NomadClient, rollout: Rollout, eval_ids: Sequence[str]) -> list[str]:
+    """Read the evaluations not yet processed; raise NotConverged as soon as one could not place allocations (no
+    point waiting for allocations Nomad has none to give: `nomad job run` stops there too). Returns those still
+    pending."""
+    pending: list[str] = []
+    for eval_id in eval_ids:
+        evaluation = client.evaluation(eval_id)
+        if evaluation is None:
+            continue  # garbage-collected already: nothing left to learn from it
+        lines = placement_failure(evaluation)
+        if lines is not None:
+            raise NotConverged(_placement_message(rollout, evaluation, lines))
+        if evaluation.get("Status") not in SETTLED:
+            pending.append(eval_id)
+    return pending
+
+
+def _placement_message(rollout: Rollout, evaluation: Json, lines: Sequence[str]) -> str:
+    """The monitor's account of a placement failure: one line per task group, then where it waits."""
+    message = (f"Nomad could not place every allocation of job {rollout.job_id} version {rollout.version} "
+               f"(evaluation {str(evaluation.get('ID', ''))[:8]} {evaluation.get('Status')})")
+    blocked = str(evaluation.get("BlockedEval") or "")
+    if blocked:
+        message += (f"; evaluation {blocked[:8]} waits for additional capacity to place the remainder: add or free "
+                    "capacity (or ask for less) and run the command again")
+    return message + "".join(f"\n  {line}" for line in lines)
 
 
 def _deployment_outcome(rollout: Rollout, deployment: Json | None, allocs: Sequence[Json]) -> str:
