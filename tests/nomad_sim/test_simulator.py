@@ -1310,3 +1310,41 @@ def test_a_read_back_job_with_server_additions_resubmitted_is_unchanged(sim: Nom
     assert call(sim, "POST", "/v1/jobs?namespace=apps", {"Job": stored}).status == 200
     again = call(sim, "GET", "/v1/job/shop?namespace=apps").json
     assert again["Version"] == 0 and group(again, "web")["Constraints"] == group(stored, "web")["Constraints"]
+
+
+@pytest.mark.parametrize("path", ["/health%zz", "/ok%4", "1a:b/c", ":8080/health", "//host:port/x", "/a\x7fb"])
+def test_a_check_path_that_is_not_a_url_is_refused(sim: NomadSimulator, path: str) -> None:
+    """ServiceCheck.validateCommon: url.Parse fails; the Nomad provider adds the error without a check prefix."""
+    job = web_job()
+    group(job, "web")["Services"][0]["Checks"][0]["Path"] = path
+    reply = register(sim, job)
+    assert reply.status == 500
+    service = multierror(["http type must have valid http path"])
+    assert reply.text == multierror(
+        [
+            "Task group web validation failed: "
+            + multierror(
+                [
+                    "Task group service validation failed: "
+                    + multierror([f"Service[0] shop-web validation failed: {service}"])
+                ]
+            )
+        ]
+    )
+    assert call(sim, "GET", "/v1/job/shop").status == 404
+
+
+@pytest.mark.parametrize("path", ["/healthz?full=1", "/a b", "/%41", "health", "//host:8080/x", "/x#top"])
+def test_a_relative_check_path_that_parses_is_accepted(sim: NomadSimulator, path: str) -> None:
+    job = web_job()
+    group(job, "web")["Services"][0]["Checks"][0]["Path"] = path
+    assert register(sim, job).status == 200
+
+
+@pytest.mark.parametrize("path", ["http://example.com/health", "mailto:ops", "HTTP:/x"])
+def test_an_absolute_check_path_is_refused(sim: NomadSimulator, path: str) -> None:
+    job = web_job()
+    group(job, "web")["Services"][0]["Checks"][0]["Path"] = path
+    reply = register(sim, job)
+    assert reply.status == 500 and "* http type must have relative http path\n" in reply.text
+    assert "Check alive invalid" not in reply.text

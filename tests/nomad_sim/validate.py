@@ -12,6 +12,7 @@ from typing import Any
 from . import drivers
 from .errors import multierror
 from .gotypes import SECOND, format_duration
+from .gourl import UrlError, parse_scheme
 
 Json = dict[str, Any]
 
@@ -224,13 +225,15 @@ def _service_errors(svc: Json, labels: set[str]) -> list[str]:
         errors.append(f"Port label {port} referenced by services {name} does not exist")
     for check in svc["Checks"] or []:
         problem = _check_error(check, svc["Provider"])
-        if problem:
+        if problem and svc["Provider"] == "nomad":
+            errors.append(problem)  # Service.validateNomadService appends the check's error as it is
+        elif problem:
             errors.append(f"Check {check['Name']} invalid: {problem}")
     return errors
 
 
 def _check_error(check: Json, provider: str) -> str:
-    """ServiceCheck.validate: the first problem of one check, or ""."""
+    """ServiceCheck.validateCommon (nomad/structs/services.go): the first problem of one check, or ""."""
     kind = check["Type"]
     if kind not in CHECK_TYPES:
         return f'invalid type ({_quote(kind)}), must be one of "http", "tcp", "grpc", or "script" type'
@@ -239,7 +242,11 @@ def _check_error(check: Json, provider: str) -> str:
     if kind == "http":
         if not check["Path"]:
             return "http type must have http path"
-        if "://" in check["Path"]:
+        try:
+            scheme = parse_scheme(check["Path"])
+        except UrlError:
+            return "http type must have valid http path"
+        if scheme:
             return "http type must have relative http path"
     minimum = format_duration(MIN_CHECK_INTERVAL)
     if check["Interval"] == 0:
