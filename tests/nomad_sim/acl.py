@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import ApiError, permission_denied
 
@@ -23,12 +24,13 @@ POLICY_WRITE = POLICY_READ | frozenset({SUBMIT_JOB, SCALE_JOB, READ_LOGS})
 
 @dataclass(frozen=True)
 class AclToken:
-    """A token: its secret, the namespaces it covers ("*" is every one) and its capabilities there."""
+    """A token: its secret, the namespaces it covers ("*" is every one), its capabilities there, its accessor ID."""
 
     secret_id: str
     namespaces: tuple[str, ...] = ("*",)
     capabilities: frozenset[str] = POLICY_WRITE
     management: bool = False
+    accessor_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     def allows(self, namespace: str, capability: str) -> bool:
         """Whether the token grants the capability in the namespace."""
@@ -68,6 +70,15 @@ class Acl:
         if token is None:
             raise ApiError(403, "ACL token not found")
         return token
+
+    def accessor(self, secret: str) -> str:
+        """The NomadTokenID a registration records: the token's accessor ID, "" with ACLs off.
+
+        nomad/job_endpoint.go doRegister sets it from the request's ACL token unless ACLs are disabled (whose
+        token is "acls-disabled"); the HTTP layer never copies a submitted NomadTokenID.
+        """
+        token = self.resolve(secret)
+        return token.accessor_id if token is not None else ""
 
     def check(self, secret: str, namespace: str, *capabilities: str) -> None:
         """Raise 403 unless the token grants any one of the capabilities in the namespace."""

@@ -173,6 +173,7 @@ class Api:
         self.acl.check(request.token, namespace, caps.SUBMIT_JOB)
         job = canonical_job(given, namespace=namespace, region=region)
         check_job(self.cluster, job, decoded.strict_errors)
+        job["NomadTokenID"] = self.acl.accessor(request.token)  # only register records it, not plan
         args = RegisterArgs(
             enforce_index=body.get("EnforceIndex", False),
             job_modify_index=body.get("JobModifyIndex", 0),

@@ -1348,3 +1348,28 @@ def test_an_absolute_check_path_is_refused(sim: NomadSimulator, path: str) -> No
     reply = register(sim, job)
     assert reply.status == 500 and "* http type must have relative http path\n" in reply.text
     assert "Check alive invalid" not in reply.text
+
+
+def test_the_registering_tokens_accessor_is_recorded_and_counts_as_a_change(sim: NomadSimulator) -> None:
+    """doRegister stores the token's AccessorID as NomadTokenID, which Job.SpecChanged compares: another token
+    makes a new version of an unchanged job, the same token does not; with ACLs off it is "" again."""
+    root = sim.enable_acl()
+    deployer = sim.add_token("deployer")
+    assert call(sim, "POST", "/v1/jobs", {"Job": web_job()}, token="deployer").status == 200
+    stored = call(sim, "GET", "/v1/job/shop", token=root).json
+    assert (stored["NomadTokenID"], stored["Version"]) == (deployer.accessor_id, 0)
+    assert deployer.accessor_id and deployer.accessor_id != deployer.secret_id
+    assert call(sim, "POST", "/v1/jobs", {"Job": stored}, token="deployer").status == 200
+    assert call(sim, "GET", "/v1/job/shop", token=root).json["Version"] == 0
+    assert call(sim, "POST", "/v1/jobs", {"Job": web_job()}, token=root).status == 200
+    by_root = call(sim, "GET", "/v1/job/shop", token=root).json
+    assert by_root["Version"] == 1 and by_root["NomadTokenID"] not in ("", deployer.accessor_id)
+    sim.disable_acl()
+    assert register(sim, web_job()).status == 200
+    assert (call(sim, "GET", "/v1/job/shop").json["NomadTokenID"], sim.job("shop")["Version"]) == ("", 2)
+
+
+def test_a_submitted_nomad_token_id_is_not_kept(sim: NomadSimulator) -> None:
+    """ApiJobToStructJob does not copy NomadTokenID, so a job cannot claim a token."""
+    assert register(sim, web_job(NomadTokenID="someone-else")).status == 200
+    assert call(sim, "GET", "/v1/job/shop").json["NomadTokenID"] == ""
