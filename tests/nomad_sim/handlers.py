@@ -13,7 +13,7 @@ from .client_fs import client_logs
 from .decode import STRICT_UNKNOWN, decode
 from .errors import ApiError, job_not_found, multierror
 from .model import Evaluation, JobRecord
-from .operations import RegisterArgs, ScaleArgs, check_job, check_namespace, deregister, register, scale
+from .operations import RegisterArgs, ScaleArgs, admission_errors, check_job, deregister, register, scale
 from .plan import plan
 from .schema import (
     PARSE_REQUEST,
@@ -202,7 +202,7 @@ class Api:
         namespace, region = self.placement(request, decoded.value, given)
         self.acl.check(request.token, namespace, caps.READ_JOB, caps.SUBMIT_JOB)
         job = canonical_job(given, namespace=namespace, region=region)
-        errors = [*decoded.strict_errors, *check_namespace(self.cluster, job)]
+        errors = [*decoded.strict_errors, *admission_errors(self.cluster, job)]
         errors += validate_job(job, job_max_count=self.cluster.options.job_max_count)
         body = {
             "DriverConfigValidated": True,

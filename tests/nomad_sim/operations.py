@@ -6,6 +6,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from .admission import node_pool_errors
 from .errors import ApiError, validation_failed
 from .model import JobRecord
 from .scheduler import groups_by_name, is_periodic_or_parameterized, new_eval, refresh, schedule, stop_job_allocs
@@ -64,9 +65,20 @@ def check_namespace(cluster: Cluster, job: Json) -> list[str]:
     return [f'job "{job["ID"]}" is in nonexistent namespace "{job["Namespace"]}"']
 
 
+def node_pools(cluster: Cluster) -> set[str]:
+    """The node pools that exist: the built-in and created ones, and every node's (a node registering in a new
+    pool creates it: nomad/state/state_store.go UpsertNode, fetchOrCreateNodePoolTxn)."""
+    return cluster.node_pools | {node.node_pool for node in cluster.nodes.values()}
+
+
+def admission_errors(cluster: Cluster, job: Json) -> list[str]:
+    """The admission validators before Job.Validate, in Nomad's order: namespace, then node pool."""
+    return [*check_namespace(cluster, job), *node_pool_errors(job, node_pools(cluster))]
+
+
 def check_job(cluster: Cluster, job: Json, strict_errors: list[str]) -> None:
     """Raise the 500 multierror of strict-decode, admission and validation failures, if any."""
-    errors = [*strict_errors, *check_namespace(cluster, job)]
+    errors = [*strict_errors, *admission_errors(cluster, job)]
     errors += validate_job(job, job_max_count=cluster.options.job_max_count)
     if errors:
         raise validation_failed(errors)

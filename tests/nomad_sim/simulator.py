@@ -139,6 +139,11 @@ class NomadSimulator:
         with self.cluster.lock:
             self.cluster.namespaces.add(name)
 
+    def add_node_pool(self, name: str) -> None:
+        """Create a node pool (only "all", "default" and the pools of nodes exist at first)."""
+        with self.cluster.lock:
+            self.cluster.node_pools.add(name)
+
     def set_auto_progress(
         self, *, run: bool | None = None, healthy: bool | None = None, delay: float | None = None
     ) -> None:

@@ -34,6 +34,7 @@ class Cluster:
         self.region = region
         self.options = options
         self.namespaces: set[str] = set(namespaces)
+        self.node_pools: set[str] = {"all", "default"}  # built in, plus NomadSimulator.add_node_pool's
         self.index = 0
         self.tables: dict[str, int] = dict.fromkeys(TABLES, 0)
         self.jobs: dict[tuple[str, str], JobRecord] = {}

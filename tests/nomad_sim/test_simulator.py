@@ -1373,3 +1373,29 @@ def test_a_submitted_nomad_token_id_is_not_kept(sim: NomadSimulator) -> None:
     """ApiJobToStructJob does not copy NomadTokenID, so a job cannot claim a token."""
     assert register(sim, web_job(NomadTokenID="someone-else")).status == 200
     assert call(sim, "GET", "/v1/job/shop").json["NomadTokenID"] == ""
+
+
+def test_a_job_in_a_node_pool_that_does_not_exist_is_refused(sim: NomadSimulator) -> None:
+    """jobNodePoolValidatingHook: 500 with Nomad's text; "all" and "default" exist, and so do created pools and
+    the pools of nodes."""
+    reply = register(sim, web_job(NodePool="gpu"))
+    assert (reply.status, reply.text) == (500, multierror(['job "shop" is in nonexistent node pool "gpu"']))
+    assert call(sim, "GET", "/v1/job/shop").status == 404
+    planned = call(sim, "POST", "/v1/job/shop/plan", {"Job": web_job(NodePool="gpu")})
+    assert planned.status == 500 and 'nonexistent node pool "gpu"' in planned.text
+    validated = call(sim, "POST", "/v1/validate/job", {"Job": web_job(NodePool="gpu")}).json
+    assert validated["ValidationErrors"] == ['job "shop" is in nonexistent node pool "gpu"']
+    sim.add_node_pool("gpu")
+    assert register(sim, web_job(NodePool="gpu")).status == 200
+    assert call(sim, "GET", "/v1/job/shop").json["NodePool"] == "gpu"
+    assert register(sim, web_job("everywhere", NodePool="all")).status == 200
+    sim.add_node("edge-1", node_pool="edge")
+    assert register(sim, web_job("edge", NodePool="edge")).status == 200
+
+
+def test_the_namespace_error_comes_before_the_node_pool_error(sim: NomadSimulator) -> None:
+    reply = call(sim, "POST", "/v1/jobs?namespace=nope", {"Job": web_job(NodePool="gpu")})
+    assert reply.status == 500
+    assert reply.text == multierror(
+        ['job "shop" is in nonexistent namespace "nope"', 'job "shop" is in nonexistent node pool "gpu"']
+    )
