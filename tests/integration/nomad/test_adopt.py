@@ -31,6 +31,23 @@ resources = {{ cpu = 0.5, memory = "64M" }}
 """
 
 
+def _has_server_additions(job: dict[str, Any] | None, group: str) -> None:
+    """The group as the server stores it carries what no formation set: the constraints its KillSignal and Nomad
+    service imply, each task's default workload identity, the service's Cluster and Namespace."""
+    assert job is not None
+    stored = next(g for g in job["TaskGroups"] if g["Name"] == group)
+    implied = {(c["LTarget"], c["Operand"]) for c in stored["Constraints"]}
+    assert {("${attr.os.signals}", "set_contains"), ("${attr.nomad.service_discovery}", "=")} <= implied
+    assert all(task["Identity"]["Name"] == "default" for task in stored["Tasks"])
+    service = stored["Services"][0]
+    assert (service["Cluster"], service["Namespace"]) == ("default", "default")
+
+
+def _no_warnings(stderr: str) -> None:
+    """Nothing the server added is reported as not carried over."""
+    assert "warning" not in stderr.lower() and "not carried over" not in stderr, stderr
+
+
 def _marks(job: dict[str, Any] | None) -> tuple[Any, ...]:
     """What any change to a job moves: its version and both modify indexes."""
     assert job is not None
@@ -45,12 +62,14 @@ def test_adopt_writes_the_running_job_at_its_live_counts_and_changes_nothing(pro
     assert project.cli("deploy", "-b", "nomad", "--timeout", timeout).code == 0
     assert project.cli("scale", "worker=3", "--wait", "-b", "nomad", "--timeout", timeout).code == 0
     before = _marks(agent.job(project.app))
+    _has_server_additions(agent.job(project.app), "web")
     if agent.sim is not None:
         agent.sim.clear_requests()
 
     adopted = project.folder / "adopted" / "formation.toml"
     result = project.cli("import", "--from-backend", "nomad", "--app", project.app, "-f", str(adopted), "--json")
     assert result.code == 0, result.err
+    _no_warnings(result.err)
     report = json.loads(result.out)
     assert (report["backend"], report["format"], report["app"]) == ("nomad", "nomad", project.app)
     assert report["counts"] == {"web": 2, "worker": 3} and report["source"] == f"nomad:job/{project.app}"
@@ -71,6 +90,7 @@ def test_adopt_writes_the_running_job_at_its_live_counts_and_changes_nothing(pro
     plan = project.cli("plan", "-b", "nomad", "--exit-code", "-f", str(adopted), "--json")
     assert plan.code == 0, plan.out + plan.err
     assert {c["action"] for c in json.loads(plan.out)["changes"]} == {"unchanged"}
+    _no_warnings(plan.err)
 
 
 def test_adopt_never_overwrites_and_names_what_it_cannot_find(project: Project, agent: Agent) -> None:
@@ -115,13 +135,20 @@ def test_with_raw_exec_the_port_comes_back_from_procfleets_meta(project: Project
     assert project.cli("deploy", "-b", "nomad", "--timeout", str(agent.timeout)).code == 0
     job = agent.job(project.app)
     assert job is not None and job["TaskGroups"][0]["Meta"]["procfleet.port"] == "8000"
+    _has_server_additions(job, "web")
+    # What the server added does not read as a change of the formation that was deployed.
+    deployed = project.cli("plan", "-b", "nomad", "--exit-code", "--json")
+    assert deployed.code == 0, deployed.out + deployed.err
+    assert {c["action"] for c in json.loads(deployed.out)["changes"]} == {"unchanged"}
+    _no_warnings(deployed.err)
     adopted = project.folder / "adopted.toml"
     result = project.cli("import", "--from-backend", "nomad", "--app", project.app, "-f", str(adopted))
     assert result.code == 0, result.err
-    assert "not carried over" not in result.err
+    _no_warnings(result.err)
     web = tomllib.loads(adopted.read_text())["processes"]["web"]
     assert web["port"] == 8000 and web["health"]["http"] == "/"
     plan = project.cli("plan", "-b", "nomad", "--exit-code", "-f", str(adopted), "--json")
     assert plan.code == 0, plan.out
     changes = {c["process"]: c["action"] for c in json.loads(plan.out)["changes"]}
     assert changes == {"web": "unchanged", "worker": "unchanged"}
+    _no_warnings(plan.err)
