@@ -20,6 +20,18 @@ FEATURES: tuple[str, ...] = (
     "resources.cpu", "resources.memory", "image",
 )
 
+# Behaviours the conformance suite asserts on every backend; a platform that truly cannot meet one declares it in
+# its `differences` (behaviour → what happens instead), which `procfleet backends` shows and the suite asserts.
+BEHAVIOURS: dict[str, str] = {
+    "instance-number": "the process sees PROCFLEET_PROCESS as <type>.<n>, numbered from 1, as logs name it",
+}
+
+
+def declared_differences(backend_class: type[Any]) -> dict[str, str]:
+    """A backend class's declared differences (none for a backend that declares nothing)."""
+    return {key: str(text) for key, text in (getattr(backend_class, "differences", None) or {}).items()
+            if key in BEHAVIOURS}
+
 @dataclass(frozen=True)
 class Session:
     """What a backend may use of the caller's world: its streams, env, folder and color choice."""

@@ -43,3 +43,18 @@ def without_exec(command: str) -> str:
         if exec_form(rest) == f"exec {rest}":
             return rest
     return command
+
+
+# Where a platform numbers instances from 0 (Nomad's NOMAD_ALLOC_INDEX) and its env cannot do arithmetic, the
+# shell line sets PROCFLEET_PROCESS first, so the process sees `web.1` as on every other backend.
+_NUMBERED = re.compile(r'^export PROCFLEET_PROCESS="[A-Za-z0-9_-]+\.\$\(\(\$?\{?[A-Za-z_][A-Za-z0-9_]*\}? \+ 1\)\)"; ')
+
+
+def numbered_from_zero(command: str, process: str, index_variable: str) -> str:
+    """The command after a preamble that exports PROCFLEET_PROCESS as `<process>.<index + 1>`."""
+    return f'export PROCFLEET_PROCESS="{process}.$(({index_variable} + 1))"; {command}'
+
+
+def without_numbering(command: str) -> str:
+    """The command without the preamble numbered_from_zero adds, for importing what procfleet rendered."""
+    return _NUMBERED.sub("", command, count=1)

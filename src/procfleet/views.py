@@ -53,7 +53,8 @@ def show_backends(output: Output, infos: list[BackendInfo]) -> None:
     if output.json:
         output.data({"schema": SCHEMA_VERSION, "features": list(FEATURES), "backends": [
             {"name": i.name, "distribution": i.distribution, "version": i.version, "formats": list(i.formats),
-             "features": sorted(i.features), "error": i.error or None} for i in infos]})
+             "features": sorted(i.features), "error": i.error or None, "differences": i.differences}
+            for i in infos]})
         return
     table = _table(title="backends", title_justify="left")
     for column in ("backend", "distribution", "formats"):
@@ -69,6 +70,15 @@ def show_backends(output: Output, infos: list[BackendInfo]) -> None:
     for feature in FEATURES:
         matrix.add_row(feature, *("yes" if feature in i.features else "-" for i in loaded))
     output.table(matrix)
+    declared = [(i.name, key, text) for i in loaded for key, text in i.differences.items()]
+    if declared:
+        differences = _table(title="declared differences (what a platform cannot do the same way)",
+                             title_justify="left")
+        for column in ("backend", "behaviour", "instead"):
+            differences.add_column(column)
+        for row in declared:
+            differences.add_row(*row)
+        output.table(differences)
 
 
 def show_imported(output: Output, imported: Imported) -> None:

@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from procfleet.shellcommand import exec_form, without_exec
+from procfleet.importers.commands import from_argv
+from procfleet.shellcommand import exec_form, numbered_from_zero, without_exec, without_numbering
 
 
 @pytest.mark.parametrize("command", [
@@ -62,3 +63,13 @@ def test_import_drops_only_the_exec_procfleet_adds() -> None:
         assert without_exec(exec_form(command)) == command
     assert without_exec("exec sleep 1; echo done") == "exec sleep 1; echo done"
     assert without_exec("exec RAILS_ENV=x rails") == "exec RAILS_ENV=x rails"
+
+
+@pytest.mark.parametrize("command", ["exec serve --port $PORT", "a && b", 'echo "$$" ${X:-y}'])
+def test_the_instance_number_preamble_is_added_and_removed_exactly(command: str) -> None:
+    """What the Nomad backend puts before a command, the importer takes off, and nothing else."""
+    numbered = numbered_from_zero(command, "web", "NOMAD_ALLOC_INDEX")
+    assert numbered == f'export PROCFLEET_PROCESS="web.$((NOMAD_ALLOC_INDEX + 1))"; {command}'
+    assert without_numbering(numbered) == command
+    assert without_numbering(command) == command
+    assert from_argv(["/bin/sh", "-c", numbered]) == without_exec(command)

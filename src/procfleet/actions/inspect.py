@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from procfleet import registry
 from procfleet.actions.context import Context, load_formation, open_backend
-from procfleet.backend import FEATURES, RenderedFile
+from procfleet.backend import FEATURES, RenderedFile, declared_differences
 from procfleet.errors import BackendLoadError, UsageError
 from procfleet.model import Formation
 from procfleet.validation import did_you_mean
@@ -53,6 +53,7 @@ class BackendInfo:
     features: frozenset[str]
     formats: tuple[str, ...]
     error: str = ""
+    differences: dict[str, str] = field(default_factory=dict)
 
 
 def list_backends() -> list[BackendInfo]:
@@ -65,5 +66,6 @@ def list_backends() -> list[BackendInfo]:
             infos.append(BackendInfo(found.name, found.distribution, found.version, frozenset(), (), str(exc)))
             continue
         infos.append(BackendInfo(found.name, found.distribution, found.version,
-                                 frozenset(backend_class.features) & frozenset(FEATURES), backend_class.formats))
+                                 frozenset(backend_class.features) & frozenset(FEATURES), backend_class.formats,
+                                 differences=declared_differences(backend_class)))
     return infos

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 
-from procfleet.shellcommand import without_exec
+from procfleet.shellcommand import without_exec, without_numbering
 from procfleet.validation import Where
 
 SHELLS = ("/bin/sh", "sh")  # only a POSIX sh script is unwrapped: bash's -c script may rely on bash
@@ -17,7 +17,7 @@ def from_argv(argv: Sequence[str]) -> str:
     The `exec` that procfleet puts before a simple command when it renders one is dropped: it adds it back.
     """
     if len(argv) == 3 and argv[0] in SHELLS and argv[1] == "-c":
-        return without_exec(argv[2].strip())
+        return without_exec(without_numbering(argv[2].strip()))
     return shlex.join(argv)
 
 

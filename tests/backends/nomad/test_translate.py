@@ -24,6 +24,9 @@ from procfleet_nomad.translate import (
 )
 from tests.backends.nomad.formations import NASTY, SHOP, formation
 
+# The preamble that gives the process PROCFLEET_PROCESS=<type>.<alloc index + 1>, as on every backend.
+NUMBERED = 'export PROCFLEET_PROCESS="{}.$((NOMAD_ALLOC_INDEX + 1))"; '
+
 Json = dict[str, Any]
 # Maps whose keys the user or the driver chooses (reference §1.2): everything else must be PascalCase.
 USER_MAPS = ("Config", "Env", "Meta")
@@ -86,7 +89,8 @@ def test_docker_runs_the_command_through_sh_and_publishes_the_group_port() -> No
     web = task(job(), "web")
     assert web["Driver"] == "docker"
     assert web["Config"] == {"image": "ghcr.io/acme/shop:1.4", "entrypoint": ["/bin/sh", "-c"],
-                             "args": ["exec gunicorn shop.wsgi -b 0.0.0.0:$PORT"], "init": True, "ports": ["port"]}
+                             "args": [NUMBERED.format("web") + "exec gunicorn shop.wsgi -b 0.0.0.0:$PORT"],
+                             "init": True, "ports": ["port"]}
     assert "ports" not in task(job(), "worker")["Config"]  # no port, nothing to publish
 
 
@@ -96,7 +100,8 @@ def test_exec_drivers_take_command_and_args_only(driver: str) -> None:
     result = translate(formation(SHOP, {"driver": driver}))
     web = task(result.job, "web")
     assert web["Driver"] == driver
-    assert web["Config"] == {"command": "/bin/sh", "args": ["-c", "exec gunicorn shop.wsgi -b 0.0.0.0:$PORT"]}
+    assert web["Config"] == {"command": "/bin/sh", "args": [
+        "-c", NUMBERED.format("web") + "exec gunicorn shop.wsgi -b 0.0.0.0:$PORT"]}
     assert group(result.job, "web")["Networks"] == [{"Mode": "host", "DynamicPorts": [{"Label": "port"}]}]
     assert web["Env"]["PORT"] == "${NOMAD_PORT_port}"
     assert result.warnings == ()  # the image is the app's, not set on a type: nothing to warn about
@@ -165,10 +170,9 @@ def test_restart_policies(restart: str) -> None:
 
 
 def test_env_precedence_and_what_procfleet_sets() -> None:
-    """App env, then type env, then PORT and PROCFLEET_PROCESS; every value a string."""
+    """App env, then type env, then PORT (PROCFLEET_PROCESS is the shell line's); every value a string."""
     env = task(job(), "web")["Env"]
-    assert env == {"LOG_LEVEL": "info", "WEB_CONCURRENCY": "4", "PORT": "${NOMAD_PORT_port}",
-                   "PROCFLEET_PROCESS": "web.${NOMAD_ALLOC_INDEX}"}
+    assert env == {"LOG_LEVEL": "info", "WEB_CONCURRENCY": "4", "PORT": "${NOMAD_PORT_port}"}
     overridden = job('[app]\nname = "a"\nimage = "i"\nenv = { X = "app", PORT = "1" }\n'
                      '[processes.p]\ncommand = "x"\nport = 80\nenv = { X = "type" }\n')
     assert task(overridden, "p")["Env"]["X"] == "type"
@@ -239,7 +243,7 @@ def test_commands_and_values_pass_through_verbatim() -> None:
     """Env values go as written; the driver config is escaped for the client's HCL2 pass (written out by hand)."""
     nasty = formation(NASTY)
     rendered = translate(nasty).job
-    assert task(rendered, "web")["Config"]["args"] == [
+    assert task(rendered, "web")["Config"]["args"] == [NUMBERED.format("web") +
         "echo \"$GREETING\" && printf '%s\\n' $${HOME} %%{x} $$${y} && exec serve --port $PORT"]
     assert {k: v for k, v in task(rendered, "web")["Env"].items() if k in nasty.app.env} == dict(nasty.app.env)
 
@@ -258,7 +262,7 @@ def test_driver_config_is_escaped_for_the_clients_template_pass(command: str, es
     command as written (client/allocrunner/taskrunner/task_runner.go runDriver; hashicorp/nomad#5809)."""
     text = f'[app]\nname = "a"\nimage = "i:1"\n[processes.p]\ncommand = {json.dumps(command)}\n'
     config = task(translate(formation(text, {"driver": driver})).job, "p")["Config"]
-    assert config["args"][-1] in (escaped, f"exec {escaped}")
+    assert config["args"][-1] in (NUMBERED.format("p") + escaped, NUMBERED.format("p") + f"exec {escaped}")
     assert all("${" not in word.replace("$${", "") for word in config["args"])
 
 

@@ -118,7 +118,8 @@ def test_env_files_are_read_by_procfleet_and_written_in(tmp_path: Path) -> None:
     """)
     web = stack_document(f, file_counts(f), SwarmOptions())["services"]["web"]
     assert "env_file" not in web
-    assert web["environment"] == {"A": "quoted value", "B": "app", "PORT": "8000", "PROCFLEET_PROCESS": "web"}
+    assert web["environment"] == {"A": "quoted value", "B": "app", "PORT": "8000",
+                                  "PROCFLEET_PROCESS": "web.{{.Task.Slot}}"}
 
 
 def test_every_dollar_is_escaped(tmp_path: Path) -> None:

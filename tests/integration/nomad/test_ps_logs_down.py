@@ -56,12 +56,12 @@ def test_logs_through_the_client_fs_api(project: Project, agent: Agent) -> None:
         sim.write_log(alloc["ID"], alloc["TaskGroup"], f"{name} warning\n", stream="stderr")
     result = project.cli("logs", "web", "-b", "nomad")
     assert result.code == 0, result.err
-    assert result.out.splitlines() == ["web[0] | web[0] started", "web[0] | web[0] ready",
-                                       "web[1] | web[1] started", "web[1] | web[1] ready"]
-    assert result.err.splitlines() == ["web[0] | web[0] warning", "web[1] | web[1] warning"]
+    assert result.out.splitlines() == ["web.1 | web[0] started", "web.1 | web[0] ready",
+                                       "web.2 | web[1] started", "web.2 | web[1] ready"]
+    assert result.err.splitlines() == ["web.1 | web[0] warning", "web.2 | web[1] warning"]
     tail = project.cli("logs", "--tail", "1", "-b", "nomad")
-    assert tail.out.splitlines() == ["web[0]    | web[0] ready", "web[1]    | web[1] ready",
-                                     "worker[0] | worker[0] ready"]
+    assert tail.out.splitlines() == ["web.1    | web[0] ready", "web.2    | web[1] ready",
+                                     "worker.1 | worker[0] ready"]
     logs = [r for r in sim.requests if r.path.startswith("/v1/client/fs/logs/")]
     assert {r.query["plain"][0] for r in logs} == {"true"}
     assert logs[-1].query["origin"] == ["end"]
@@ -79,12 +79,12 @@ def test_logs_follow_reads_every_stream_at_once(project: Project, agent: Agent) 
     sim.write_log(worker["ID"], "worker", "oops\n", stream="stderr")
     everything = project.cli("logs", "-f", "worker", "-b", "nomad")
     assert everything.code == 0, everything.err
-    assert everything.out.splitlines() == ["worker[0] | one", "worker[0] | two"]
-    assert everything.err.splitlines() == ["worker[0] | oops"]
+    assert everything.out.splitlines() == ["worker.1 | one", "worker.1 | two"]
+    assert everything.err.splitlines() == ["worker.1 | oops"]
     sim.clear_requests()
     tail = project.cli("logs", "-f", "--tail", "1", "worker", "-b", "nomad")
     assert tail.code == 0, tail.err
-    assert tail.out.splitlines() == ["worker[0] | two"] and tail.err.splitlines() == ["worker[0] | oops"]
+    assert tail.out.splitlines() == ["worker.1 | two"] and tail.err.splitlines() == ["worker.1 | oops"]
     asked = {(r.query["follow"][0], r.query["origin"][0]) for r in sim.requests if "/client/fs/logs/" in r.path}
     assert asked == {("false", "end"), ("true", "end")}  # the tail, then only what comes next
 
@@ -102,8 +102,8 @@ def test_logs_of_an_allocation_that_has_not_started(project: Project, agent: Age
     sim.write_log(running["ID"], "worker", "working\n")
     result = project.cli("logs", "worker", "-b", "nomad")
     assert result.code == 0, result.err
-    assert result.out.splitlines() == ["worker[0] | working"]
-    assert result.err.startswith("worker[1] | (no logs: ")
+    assert result.out.splitlines() == ["worker.1 | working"]
+    assert result.err.startswith("worker.2 | (no logs: ")
     assert 'task "worker" not started yet. No logs available' in result.err
     assert project.cli("logs", "worker", "-b", "nomad").code == 0
     for alloc in sim.allocations(project.app):
@@ -120,7 +120,7 @@ def test_logs_when_the_agent_cannot_serve_them(project: Project, agent: Agent) -
     sim.set_logs_available(False)
     result = project.cli("logs", "worker", "-b", "nomad")
     assert result.code == 1
-    assert f"the logs of worker[0] are not available through {sim.address}" in result.err
+    assert f"the logs of worker.1 are not available through {sim.address}" in result.err
     assert "No path to node" in result.err and "client node that runs allocation" in result.err
 
 

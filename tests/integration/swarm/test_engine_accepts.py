@@ -31,7 +31,7 @@ def test_docker_stack_config_accepts_the_rendered_files(docker_engine: None, nam
         pytest.skip(f"this docker CLI has no `docker stack config`: {done.stderr.strip()}")
     assert done.returncode == 0, done.stderr
     services = yaml.safe_load(done.stdout)["services"]
-    assert services["web"]["environment"]["PROCFLEET_PROCESS"] == "web"
+    assert services["web"]["environment"]["PROCFLEET_PROCESS"] == "web.{{.Task.Slot}}"  # a template Swarm fills
     if name == "kitchen-sink":
         assert services["web"]["environment"]["DATABASE_URL"] == "postgres://shop:p$ss@db/shop"
         assert services["web"]["command"] == [

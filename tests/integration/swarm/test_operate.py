@@ -51,10 +51,10 @@ def test_ps_logs_and_run(app: SwarmApp) -> None:
 
     time.sleep(1.5)
     everything = app.ok("logs", "worker").out
-    assert "started worker" in everything and "tick" in everything
+    assert "started worker.1" in everything and "started worker.2" in everything and "tick" in everything
     tail = app.ok("logs", "worker", "--tail", "1").out.splitlines()
     assert len(tail) == 2 and all(line.rstrip().endswith("| tick") for line in tail)
-    assert {line.split(".")[1] for line in tail} == {"1", "2"}  # `<stack>_worker.<slot>.<task>@<node> | …`
+    assert {line.split("|")[0].strip() for line in tail} == {"worker.1", "worker.2"}  # not Swarm's own prefix
     unknown = app.cli("logs", "wroker")
     assert unknown.code == 2 and 'did you mean "worker"' in unknown.err
     follow = subprocess.Popen([sys.executable, "-m", "procfleet", "logs", "-b", "swarm", "-f", "--tail", "0"],

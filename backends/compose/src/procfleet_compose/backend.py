@@ -28,6 +28,11 @@ class ComposeBackend:
 
     name: ClassVar[str] = "compose"
     features: ClassVar[frozenset[str]] = frozenset(FEATURES)
+    # Compose does not tell a replica its number (docker/compose#9153, closed without it): every replica of a
+    # service shares one environment.
+    differences: ClassVar[dict[str, str]] = {
+        "instance-number": "PROCFLEET_PROCESS is the type name (web); logs still name the instances web.1",
+    }
     formats: ClassVar[tuple[str, ...]] = ("compose",)
 
     def __init__(self, session: Session) -> None:

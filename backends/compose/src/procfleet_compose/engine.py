@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
 from procfleet.errors import PlatformError
+from procfleet.lognames import RenamedLines, compose_prefix
 from procfleet.model import Formation
 from procfleet_compose import failures
 from procfleet_compose.status import PROJECT_LABEL, Container, parse
@@ -119,12 +120,18 @@ class Engine:
 
     def logs(self, services: Sequence[str], follow: bool, tail: int | None, out: TextIO, err: TextIO) -> None:
         """`docker compose logs`, copied line by line."""
+        # each line under the instance's name (web.1), not Compose's `web-1`
+        renamed = {"stdout": RenamedLines(out, compose_prefix()), "stderr": RenamedLines(err, compose_prefix())}
         with self.translated("docker compose logs failed"):
-            for source, line in self.client.compose.logs(list(services), tail=None if tail is None else str(tail),
-                                                         follow=follow, stream=True):
-                stream = err if source == "stderr" else out
-                stream.write(line.decode(errors="replace"))
-                stream.flush()
+            try:
+                for source, line in self.client.compose.logs(list(services), tail=None if tail is None else str(tail),
+                                                             follow=follow, stream=True):
+                    stream = renamed["stderr" if source == "stderr" else "stdout"]
+                    stream.write(line.decode(errors="replace"))
+                    stream.flush()
+            finally:
+                for stream in renamed.values():
+                    stream.close()
 
     def run(self, service: str, command: str, tty: bool, out: TextIO, err: TextIO) -> int:
         """`docker compose run --rm --no-deps SERVICE COMMAND` (the service's entrypoint is `/bin/sh -c`)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -16,10 +17,10 @@ MAX_TAIL_BYTES = 4 * 1024**2
 
 
 def label(alloc: Json) -> str:
-    """The instance's short name: Nomad's allocation name without the job prefix (web[0])."""
-    name = str(alloc.get("Name", ""))
-    prefix = f"{alloc.get('JobID', '')}."
-    return name.removeprefix(prefix)
+    """The instance's name as every backend writes it, `web.1` for Nomad's `<job>.web[0]` (its PROCFLEET_PROCESS)."""
+    name = str(alloc.get("Name", "")).removeprefix(f"{alloc.get('JobID', '')}.")
+    numbered = re.fullmatch(r"(.+)\[(\d+)\]", name)
+    return f"{numbered.group(1)}.{int(numbered.group(2)) + 1}" if numbered else name
 
 
 def _tasks(alloc: Json) -> list[str]:

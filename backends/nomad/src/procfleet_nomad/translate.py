@@ -14,7 +14,7 @@ from typing import Any
 
 from procfleet.model import Formation, HealthCheck, ProcessType, fingerprint
 from procfleet.plan import desired_count
-from procfleet.shellcommand import exec_form
+from procfleet.shellcommand import exec_form, numbered_from_zero
 from procfleet.validation import Where
 from procfleet_nomad.options import Driver, NomadOptions, settings
 
@@ -224,7 +224,7 @@ def _task(formation: Formation, process: ProcessType, driver: Driver, warnings: 
             f"Nomad clients cannot send {process.stop_signal}: it is not in the signal table they fingerprint "
             "(attr.os.signals); choose another stop signal")
     # None of these drivers runs a shell, and a Procfile command is a shell line (reference §1.5).
-    script = exec_form(process.command)
+    script = numbered_from_zero(exec_form(process.command), process.name, "NOMAD_ALLOC_INDEX")
     config: Json = {"command": "/bin/sh", "args": ["-c", script]}
     image = formation.image_for(process)
     if driver == "docker":
@@ -256,8 +256,8 @@ def _env(formation: Formation, process: ProcessType) -> dict[str, str]:
     if process.port is not None:
         # NOMAD_PORT_<label> holds the `To` port when one is mapped, else the dynamic host port (reference §1.4).
         env["PORT"] = "${NOMAD_PORT_" + PORT_LABEL + "}"
-    # Nomad numbers allocations from 0 (shop.web[0]); the suffix is that index, as `procfleet ps` shows it.
-    env["PROCFLEET_PROCESS"] = f"{process.name}.${{NOMAD_ALLOC_INDEX}}"
+    # PROCFLEET_PROCESS is `web.1` for the allocation Nomad numbers web[0]: the task's shell line exports it, since
+    # a task Env cannot add 1 to NOMAD_ALLOC_INDEX (client/taskenv ReplaceEnv only substitutes).
     return env
 
 

@@ -14,9 +14,10 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 from procfleet.errors import PlatformError
+from procfleet.lognames import RenamedLines, swarm_prefix
 from procfleet_swarm import failures
 from procfleet_swarm.status import NAMESPACE_LABEL, Service, Snapshot, Task, parse_service, parse_task
 
@@ -187,10 +188,16 @@ class Engine:
         """`docker service logs` per service, one after another, or all at once when following."""
         options = [*(["--follow"] if follow else []), *(["--tail", str(tail)] if tail is not None else [])]
         commands = [[*self.docker, "service", "logs", *options, name] for name in services]
-        for batch in ([commands] if follow else [[command] for command in commands]):
-            codes, problems = _copy_output(batch, out, err)
-            if any(codes):
-                raise PlatformError(f"docker service logs failed: {failures.explain(problems)}")
+        # each line under the instance's name (web.1), not Swarm's `<stack>_web.1.<task>@<node>`
+        renamed_out, renamed_err = (RenamedLines(target, swarm_prefix(self.stack)) for target in (out, err))
+        try:
+            for batch in ([commands] if follow else [[command] for command in commands]):
+                codes, problems = _copy_output(batch, cast(TextIO, renamed_out), cast(TextIO, renamed_err))
+                if any(codes):
+                    raise PlatformError(f"docker service logs failed: {failures.explain(problems)}")
+        finally:
+            renamed_out.close()
+            renamed_err.close()
 
     def run(self, command: Sequence[str], env: Mapping[str, str], tty: bool, out: TextIO, err: TextIO) -> int:
         """`docker run …` of a one-off container: its exit status, or a PlatformError when Docker itself failed.

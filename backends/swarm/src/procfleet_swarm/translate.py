@@ -47,6 +47,9 @@ def service(formation: Formation, process: ProcessType, replicas: int, options: 
     del spec["restart"]
     spec.pop("env_file", None)
     spec["environment"] = environment(formation, process)
+    # Each task learns its slot (1-based) through Swarm's service templates: PROCFLEET_PROCESS is `web.1`, as on
+    # every backend that can number its instances.
+    spec["environment"]["PROCFLEET_PROCESS"] = f"{process.name}.{{{{.Task.Slot}}}}"
     if process.port is not None:
         spec["ports"] = [port_mapping(process.port, options.port_mode, options.ports.get(process.name))]
     type_labels = labels(formation, process, option_extras(process, options))

@@ -10,7 +10,7 @@ job "hello" {
       "procfleet.app" = "hello"
       "procfleet.process" = "web"
       "procfleet.fingerprint" = "dd3fff6d777b7763"
-      "procfleet.spec" = "d88349e3feb0866f"
+      "procfleet.spec" = "f7fe85440c210469"
       "procfleet.port" = "8000"
     }
     network {
@@ -43,12 +43,11 @@ job "hello" {
       driver = "exec"
       config {
         command = "/bin/sh"
-        args = ["-c", "exec python3 -m http.server $PORT"]
+        args = ["-c", "export PROCFLEET_PROCESS=\"web.$((NOMAD_ALLOC_INDEX + 1))\"; exec python3 -m http.server $PORT"]
       }
       env = {
         "GREETING" = "hello from procfleet"
         "PORT" = "$${NOMAD_PORT_port}"
-        "PROCFLEET_PROCESS" = "web.$${NOMAD_ALLOC_INDEX}"
       }
       kill_timeout = "5s"
       kill_signal = "SIGTERM"
@@ -60,7 +59,7 @@ job "hello" {
       "procfleet.app" = "hello"
       "procfleet.process" = "worker"
       "procfleet.fingerprint" = "ebe5afa30a9a6cac"
-      "procfleet.spec" = "34b02a7c65e0074f"
+      "procfleet.spec" = "ff86eae391b8f857"
     }
     restart {
       attempts = 3
@@ -72,11 +71,10 @@ job "hello" {
       driver = "exec"
       config {
         command = "/bin/sh"
-        args = ["-c", "exec python3 worker.py"]
+        args = ["-c", "export PROCFLEET_PROCESS=\"worker.$((NOMAD_ALLOC_INDEX + 1))\"; exec python3 worker.py"]
       }
       env = {
         "GREETING" = "hello from procfleet"
-        "PROCFLEET_PROCESS" = "worker.$${NOMAD_ALLOC_INDEX}"
       }
       kill_timeout = "5s"
       kill_signal = "SIGTERM"

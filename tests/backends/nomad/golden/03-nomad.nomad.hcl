@@ -10,7 +10,7 @@ job "greeter" {
       "procfleet.app" = "greeter"
       "procfleet.process" = "web"
       "procfleet.fingerprint" = "6695590630369b22"
-      "procfleet.spec" = "3f1d50a3743682a8"
+      "procfleet.spec" = "f46cc92d838d3e25"
       "procfleet.port" = "8000"
     }
     network {
@@ -46,14 +46,13 @@ job "greeter" {
       config {
         image = "procfleet-examples/greeter:1"
         entrypoint = ["/bin/sh", "-c"]
-        args = ["exec python app.py web"]
+        args = ["export PROCFLEET_PROCESS=\"web.$((NOMAD_ALLOC_INDEX + 1))\"; exec python app.py web"]
         init = true
         ports = ["port"]
       }
       env = {
         "GREETING" = "hello from Nomad"
         "PORT" = "$${NOMAD_PORT_port}"
-        "PROCFLEET_PROCESS" = "web.$${NOMAD_ALLOC_INDEX}"
       }
       resources {
         cpu = 200
@@ -69,7 +68,7 @@ job "greeter" {
       "procfleet.app" = "greeter"
       "procfleet.process" = "worker"
       "procfleet.fingerprint" = "9a701f3162eeaed2"
-      "procfleet.spec" = "10e021047c623322"
+      "procfleet.spec" = "78af33a454509e8a"
     }
     restart {
       attempts = 3
@@ -82,12 +81,11 @@ job "greeter" {
       config {
         image = "procfleet-examples/greeter:1"
         entrypoint = ["/bin/sh", "-c"]
-        args = ["exec python app.py worker"]
+        args = ["export PROCFLEET_PROCESS=\"worker.$((NOMAD_ALLOC_INDEX + 1))\"; exec python app.py worker"]
         init = true
       }
       env = {
         "GREETING" = "hello from Nomad"
-        "PROCFLEET_PROCESS" = "worker.$${NOMAD_ALLOC_INDEX}"
       }
       resources {
         cpu = 100
@@ -103,7 +101,7 @@ job "greeter" {
       "procfleet.app" = "greeter"
       "procfleet.process" = "clock"
       "procfleet.fingerprint" = "5b745a42db983e71"
-      "procfleet.spec" = "27d48c918c121b63"
+      "procfleet.spec" = "ea010b2d28df65f0"
     }
     restart {
       attempts = 2
@@ -116,13 +114,12 @@ job "greeter" {
       config {
         image = "procfleet-examples/greeter:1"
         entrypoint = ["/bin/sh", "-c"]
-        args = ["exec python app.py clock --every $$${TICK:-30}"]
+        args = ["export PROCFLEET_PROCESS=\"clock.$((NOMAD_ALLOC_INDEX + 1))\"; exec python app.py clock --every $$${TICK:-30}"]
         init = true
       }
       env = {
         "GREETING" = "hello from Nomad"
         "TICK" = "20"
-        "PROCFLEET_PROCESS" = "clock.$${NOMAD_ALLOC_INDEX}"
       }
       kill_timeout = "10s"
       kill_signal = "SIGTERM"
