@@ -1,0 +1,53 @@
+"""One platform per parameter: local, compose, swarm, and Nomad (the simulator, its client running containers)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conformance.platforms import PROBE_IMAGE, Platform
+from tests.integration.conftest import PYTHON_IMAGE, docker_engine, engine_missing, swarm_engine
+from tests.nomad_sim import NomadSimulator
+
+__all__ = ["docker_engine", "swarm_engine"]  # the engine fixtures, shared with the integration tests
+
+PROBE = Path(__file__).with_name("probe.py")
+BACKENDS = ("local", "compose", "swarm", "nomad")
+
+
+@pytest.fixture(scope="session")
+def probe_image(docker_engine: None) -> str:
+    """The test image with the probe in its working directory, built once per session from the python image."""
+    with tempfile.TemporaryDirectory() as context:
+        shutil.copy(PROBE, context)
+        Path(context, "Dockerfile").write_text(f"FROM {PYTHON_IMAGE}\nWORKDIR /app\nENV PYTHONUNBUFFERED=1\n"
+                                               "COPY probe.py .\n")
+        done = subprocess.run(["docker", "build", "-q", "-t", PROBE_IMAGE, context], capture_output=True,
+                              text=True, timeout=300, check=False)
+        if done.returncode != 0:
+            engine_missing(f"cannot build {PROBE_IMAGE}: {done.stderr.strip().splitlines()[-1:]}")
+    return PROBE_IMAGE
+
+
+@pytest.fixture(params=BACKENDS)
+def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
+    """The platform under test, with the probe beside the formation (local) or in the image (the others)."""
+    backend: str = request.param
+    if backend != "local":
+        request.getfixturevalue("probe_image")
+    if backend == "swarm":
+        request.getfixturevalue("swarm_engine")
+    shutil.copy(PROBE, tmp_path)
+    made = Platform(backend, tmp_path)
+    if backend == "nomad":
+        made.sim = NomadSimulator(run_tasks=True)
+        made.environ["NOMAD_ADDR"] = made.sim.address
+    try:
+        yield made
+    finally:
+        made.close()

@@ -1,0 +1,164 @@
+"""The backends the conformance suite runs on, each driven only through procfleet's CLI, as a user drives it.
+
+Every platform deploys the same formation file (its [backends.*] tables say what each platform needs here: host
+ports on a swarm without IPVS, the docker driver on Nomad) and is read back through `procfleet logs` and
+`procfleet ps --json`. What the test checks is what the probe printed: the same lines on every platform.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.nomad_sim import NomadSimulator
+
+PROBE_IMAGE = "procfleet-test/probe:latest"
+DEADLINE = 90.0
+# `procfleet logs` lines: `<instance> | <text>` (local adds a `HH:MM:SS ` timestamp first)
+LOG_LINE = re.compile(r"^(?:\d\d:\d\d:\d\d )?(\S+)\s+\| (.*)$")
+
+PLATFORM_TABLES = """
+[backends.local]
+base_port = {base_port}
+
+[backends.swarm]
+port_mode = "host"
+endpoint_mode = "dnsrr"
+
+[backends.nomad]
+driver = "docker"
+datacenters = ["dc1"]
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One CLI run."""
+
+    code: int
+    out: str
+    err: str
+
+
+def eventually(check: Callable[[], Any], timeout: float = DEADLINE, what: str = "condition") -> Any:
+    """Poll check until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+        time.sleep(0.1)
+
+
+def docker(*args: str) -> str:
+    """The docker CLI, for what a platform still holds of an app."""
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120, check=False).stdout
+
+
+@dataclass
+class Platform:
+    """One backend, one app, one folder."""
+
+    backend: str
+    folder: Path
+    app: str = field(default_factory=lambda: f"pfc{secrets.token_hex(4)}")
+    environ: dict[str, str] = field(default_factory=dict)
+    supervisor: subprocess.Popen[str] | None = None
+    sim: NomadSimulator | None = None
+
+    def write(self, body: str) -> Path:
+        """formation.toml: [app] with this app's name and the probe image, the body, and every platform table."""
+        path = self.folder / "formation.toml"
+        base_port = 20000 + secrets.randbelow(400) * 100
+        path.write_text(f'[app]\nname = "{self.app}"\nimage = "{PROBE_IMAGE}"\n{body}\n'
+                        + PLATFORM_TABLES.format(base_port=base_port))
+        return path
+
+    def cli(self, *args: str, timeout: float = 300) -> Run:
+        """`procfleet -b <backend> ARGS…` as its own process, from the app's folder."""
+        env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **self.environ}
+        done = subprocess.run([sys.executable, "-m", "procfleet", "-b", self.backend, *args], cwd=self.folder,
+                              env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        return Run(done.returncode, done.stdout, done.stderr)
+
+    def deploy(self) -> None:
+        """Deploy and wait until every type runs (healthy where checked); local keeps its supervisor running."""
+        if self.backend != "local":
+            done = self.cli("deploy", "--timeout", "120")
+            assert done.code == 0, done.err
+            return
+        env = {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1", **self.environ}
+        self.supervisor = subprocess.Popen([sys.executable, "-m", "procfleet", "deploy"], cwd=self.folder, env=env,
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+        eventually(self.converged, what=f"{self.app} running on local")
+
+    def converged(self) -> bool:
+        """Every type runs its desired count, healthy where checked."""
+        done = self.cli("ps", "--json")
+        if done.code != 0:
+            return False
+        types = json.loads(done.out)["types"]
+        return all(t["running"] == t["desired"] and t["healthy"] in (None, t["desired"]) for t in types.values())
+
+    def logs(self, *types: str) -> list[tuple[str, str]]:
+        """(instance, line) of everything the instances printed, as `procfleet logs` shows it."""
+        done = self.cli("logs", *types)
+        lines = []
+        for text in done.out.splitlines():
+            match = LOG_LINE.match(text)
+            if match:
+                lines.append((match.group(1), match.group(2)))
+        return lines
+
+    def reports(self, count: int, *types: str) -> dict[str, dict[str, Any]]:
+        """The probes' start reports, by instance name, once `count` of them are in the logs."""
+        def found() -> dict[str, dict[str, Any]]:
+            seen = {name: json.loads(text.removeprefix("PROBE "))
+                    for name, text in self.logs(*types) if text.startswith("PROBE {")}
+            return seen if len(seen) >= count else {}
+        result: dict[str, dict[str, Any]] = eventually(found, what=f"{count} probe reports on {self.backend}")
+        return result
+
+    def down(self) -> None:
+        """`procfleet down`, and the local supervisor's end."""
+        done = self.cli("down")
+        assert done.code == 0, done.err
+        if self.supervisor is not None:
+            self.supervisor.wait(60)
+
+    def leftovers(self) -> list[str]:
+        """What of the app still runs after down (Swarm keeps exited tasks' containers as history a while)."""
+        if self.backend in ("compose", "swarm"):
+            label = "com.docker.stack.namespace" if self.backend == "swarm" else "procfleet.app"
+            return docker("ps", "-q", "--filter", f"label={label}={self.app}").split()
+        if self.backend == "nomad":
+            assert self.sim is not None
+            return [a["ID"] for a in self.sim.allocations(self.app, live_only=True)]
+        if self.supervisor is not None and self.supervisor.poll() is None:
+            return [f"supervisor pid {self.supervisor.pid}"]
+        return []
+
+    def close(self) -> None:
+        """Leave nothing behind, whatever the test did."""
+        if self.supervisor is not None and self.supervisor.poll() is None:
+            self.supervisor.send_signal(signal.SIGTERM)
+            try:
+                self.supervisor.wait(30)
+            except subprocess.TimeoutExpired:
+                self.supervisor.kill()
+        if self.backend in ("compose", "swarm") and (self.folder / "formation.toml").exists():
+            self.cli("down", timeout=120)
+        if self.sim is not None:
+            self.sim.stop()

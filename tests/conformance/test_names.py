@@ -1,0 +1,35 @@
+"""One name per instance, the same everywhere: `web.1`, numbered from 1, in logs and as PROCFLEET_PROCESS."""
+
+from __future__ import annotations
+
+from procfleet import registry
+from procfleet.backend import declared_differences
+from tests.conformance.platforms import Platform
+
+FORMATION = """
+[processes.web]
+command = "python3 probe.py"
+count = 2
+port = 8000
+stop_timeout = "1s"
+
+[processes.worker]
+command = "python3 probe.py"
+count = 1
+stop_timeout = "1s"
+"""
+
+
+def test_instances_are_named_type_dot_number_from_1(platform: Platform) -> None:
+    """Heroku's DYNO shape (web.1), which Foreman and Honcho give PROCFLEET_PROCESS's peers as well."""
+    platform.write(FORMATION)
+    platform.deploy()
+    reports = platform.reports(3)
+    assert sorted(reports) == ["web.1", "web.2", "worker.1"]  # the names `procfleet logs` prints
+    seen = {name: report["env"].get("PROCFLEET_PROCESS") for name, report in reports.items()}
+    if "instance-number" in declared_differences(registry.load(platform.backend)):
+        assert seen == {"web.1": "web", "web.2": "web", "worker.1": "worker"}  # the declared difference
+    else:
+        assert seen == {"web.1": "web.1", "web.2": "web.2", "worker.1": "worker.1"}
+    platform.down()
+    assert platform.leftovers() == []

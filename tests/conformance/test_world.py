@@ -1,0 +1,41 @@
+"""What a process sees, the same on every backend: its command as written, its environment, its name."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conformance.platforms import Platform
+
+# The command exactly as written in the formation: the shell expands $PORT and ${A:-b}, keeps what is quoted.
+COMMAND = r'''python3 probe.py "$PORT" "${UNSET:-fallback}" '${A:-b}' '$$' "two words" 'it'"'"'s' "%{x}" "$GREETING"'''
+
+FORMATION = f"""
+env = {{ GREETING = "from app", SHARED = "app" }}
+
+[processes.web]
+command = {json.dumps(COMMAND)}
+count = 2
+port = 8000
+env = {{ SHARED = "web" }}
+stop_timeout = "2s"
+
+[processes.worker]
+command = "python3 probe.py worker"
+count = 1
+stop_timeout = "2s"
+"""
+
+
+def test_the_command_reaches_the_shell_as_written(platform: Platform) -> None:
+    platform.write(FORMATION)
+    platform.deploy()
+    reports = platform.reports(3)
+    web = [r for r in reports.values() if r["argv"][:1] != ["worker"]]
+    assert len(web) == 2
+    for report in web:
+        port = report["env"]["PORT"]
+        assert report["argv"] == [port, "fallback", "${A:-b}", "$$", "two words", "it's", "%{x}", "from app"]
+        assert report["bound"] is True
+        assert report["env"]["SHARED"] == "web" and report["env"]["GREETING"] == "from app"
+    platform.down()
+    assert platform.leftovers() == []
