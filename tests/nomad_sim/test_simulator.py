@@ -1366,7 +1366,9 @@ def test_the_registering_tokens_accessor_is_recorded_and_counts_as_a_change(sim:
     assert by_root["Version"] == 1 and by_root["NomadTokenID"] not in ("", deployer.accessor_id)
     sim.disable_acl()
     assert register(sim, web_job()).status == 200
-    assert (call(sim, "GET", "/v1/job/shop").json["NomadTokenID"], sim.job("shop")["Version"]) == ("", 2)
+    stored_again = sim.job("shop")
+    assert stored_again is not None
+    assert (call(sim, "GET", "/v1/job/shop").json["NomadTokenID"], stored_again["Version"]) == ("", 2)
 
 
 def test_a_submitted_nomad_token_id_is_not_kept(sim: NomadSimulator) -> None:
