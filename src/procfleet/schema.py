@@ -6,9 +6,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from dotenv import dotenv_values
-
 from procfleet import validation as v
+from procfleet.envfiles import read_env_file
 from procfleet.model import (
     DEFAULT_BACKEND,
     RESTART_POLICIES,
@@ -70,7 +69,7 @@ def _read_env_files(paths: tuple[Path, ...], where: Where) -> dict[str, str]:
         if not path.is_file():
             raise Where(where.file, f"{where.key}[{index}]").error(f"env file not found: {path}")
         # Later files win, as with Compose's env_file lists; a bare `KEY` line carries no value.
-        merged.update({k: val for k, val in dotenv_values(path).items() if val is not None})
+        merged.update(read_env_file(path))
     return merged
 
 

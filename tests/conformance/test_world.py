@@ -39,3 +39,36 @@ def test_the_command_reaches_the_shell_as_written(platform: Platform) -> None:
         assert report["env"]["SHARED"] == "web" and report["env"]["GREETING"] == "from app"
     platform.down()
     assert platform.leftovers() == []
+
+
+ENV_FILE = r"""PLAIN=plain value
+SINGLE='pa${ss}word $HOME'
+DOUBLE="two\nlines ${PLAIN}"
+REF=$PLAIN-x
+DOLLAR=cost $$5
+SHARED=file
+"""
+
+ENV_FORMATION = """
+env_file = ["app.env"]
+env = { SHARED = "app", APP_ONLY = "app" }
+
+[processes.web]
+command = "python3 probe.py"
+count = 1
+env = { SHARED = "web" }
+stop_timeout = "1s"
+"""
+
+
+def test_env_files_and_precedence_mean_the_same_everywhere(platform: Platform) -> None:
+    """Compose's env-file rules (single quotes literal, the rest interpolated) on every backend, and DESIGN §1's
+    precedence: the env files, then app.env, then the type's env."""
+    (platform.folder / "app.env").write_text(ENV_FILE)
+    platform.write(ENV_FORMATION)
+    platform.deploy()
+    env = platform.reports(1)["web.1"]["env"]
+    assert {key: env.get(key) for key in ("PLAIN", "SINGLE", "DOUBLE", "REF", "DOLLAR", "SHARED", "APP_ONLY")} == {
+        "PLAIN": "plain value", "SINGLE": "pa${ss}word $HOME", "DOUBLE": "two\nlines plain value",
+        "REF": "plain value-x", "DOLLAR": "cost $5", "SHARED": "web", "APP_ONLY": "app"}
+    platform.down()

@@ -124,7 +124,7 @@ def test_env_files_are_read_by_procfleet_and_written_in(tmp_path: Path) -> None:
 
 def test_every_dollar_is_escaped(tmp_path: Path) -> None:
     """`docker stack deploy` interpolates `$VAR` as Compose does: commands, env values, probes reach it doubled."""
-    (tmp_path / "f.env").write_text("FROM_FILE=a$b\n")
+    (tmp_path / "f.env").write_text("FROM_FILE='a$b'\n")  # single quotes: literal, as Compose reads it
     f = formation(tmp_path, """
         [app]
         name = "shop"
