@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import time
+from collections.abc import Iterator
 
 from . import acl as caps
 from .acl import Acl
@@ -10,6 +12,8 @@ from .errors import ApiError
 from .gotypes import ZERO_TIME
 from .state import Cluster
 from .wire import Request, Response
+
+FOLLOW_POLL = 0.1  # seconds between looks at a followed log file
 
 
 def client_logs(cluster: Cluster, acl: Acl, request: Request, alloc_id: str) -> Response:
@@ -34,7 +38,7 @@ def client_logs(cluster: Cluster, acl: Acl, request: Request, alloc_id: str) -> 
     raw_offset = request.arg("offset", "0")
     if not raw_offset.lstrip("-").isdigit():
         raise ApiError(400, f'strconv.ParseInt: parsing "{raw_offset}": invalid syntax')
-    request.flag("follow")  # parsed for its errors only: the simulator never streams
+    follow = request.flag("follow")
     if task not in alloc.tasks:
         raise ApiError(400, f'unknown task name "{task}"')
     state = alloc.task_states.get(task) or {}
@@ -48,8 +52,30 @@ def client_logs(cluster: Cluster, acl: Acl, request: Request, alloc_id: str) -> 
     offset = max(int(raw_offset), 0)
     chunk = data[offset:] if origin == "start" else data[max(len(data) - offset, 0) :]
     if request.flag("plain"):
+        if follow and (task, kind) in alloc.log_files:
+            path = alloc.log_files[(task, kind)]
+            return Response(200, chunk, content_type="text/plain; charset=utf-8",
+                            stream=_grown(cluster, path, len(data)))
         return Response(200, chunk, content_type="text/plain; charset=utf-8")
     if not chunk:
         return Response(200, b"")
     frame = {"Data": base64.b64encode(chunk).decode(), "File": f"alloc/logs/{task}.{kind}.0", "Offset": len(data)}
     return Response(200, frame)
+
+
+def _grown(cluster: Cluster, path: str, offset: int) -> Iterator[bytes]:
+    """What a followed log file gains from offset on, until the reader leaves or the simulator stops.
+
+    client/fs_endpoint.go logsImpl: a followed stream does not end when the task does; it waits for more (the
+    next rotated file) until the caller cancels.
+    """
+    while not cluster.closing:
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return  # the client removed the allocation's directory
+        offset += len(data)
+        yield data  # the server writes only non-empty chunks; a reader that left is noticed on the next one
+        time.sleep(FOLLOW_POLL)

@@ -140,7 +140,10 @@ class _Handler(BaseHTTPRequestHandler):
             payload = json.dumps(response.body, indent=indent).encode()
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(payload)))
+        if response.stream is not None:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(payload)))
         if response.index is not None:
             self.send_header("X-Nomad-Index", str(response.index))
             if self.command == "GET":
@@ -149,8 +152,19 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in response.headers.items():
             self.send_header(key, value)
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command == "HEAD":
+            return
+        if response.stream is None:
             self.wfile.write(payload)
+            return
+        try:
+            for chunk in (payload, *response.stream) if payload else response.stream:
+                if chunk:
+                    self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                    self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the reader went away: so does the stream
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""
