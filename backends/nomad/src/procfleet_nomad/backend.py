@@ -22,6 +22,10 @@ from procfleet_nomad.hcl import write_job
 from procfleet_nomad.status import build_status, groups, live_types, owner
 from procfleet_nomad.translate import META_SPEC, job_id, register_request, translate
 
+STOPPING = ("pending", "running")  # client statuses of an allocation whose tasks may still run
+MAX_KILL_TIMEOUT = 30.0  # a Nomad client's default max_kill_timeout
+STOP_MARGIN = 15.0  # for the client to notice the stop and report back
+
 if TYPE_CHECKING:
     from procfleet_nomad.client import NomadClient
 
@@ -214,8 +218,33 @@ class NomadBackend:
         if job.get("Stop") and not purge:
             self._say(f"job {identifier} is already stopped (--purge removes it)")
             return
+        running = [a for a in client.allocations(identifier).body or [] if a.get("ClientStatus") in STOPPING]
         client.deregister(identifier, purge)
         self._jobs.pop(identifier, None)
+        self._wait_stopped(client, identifier, job, len(running))
+
+    def _wait_stopped(self, client: NomadClient, identifier: str, job: Json, count: int) -> None:
+        """Return once the job's allocations have stopped on their clients, as `docker compose down` returns once
+        its containers are gone: each task has its kill timeout (capped by the client) to end."""
+        if not count:
+            return
+        kill = max((task.get("KillTimeout") or 0) / 1e9 for group in job.get("TaskGroups") or []
+                   for task in group.get("Tasks") or [])
+        deadline = time.monotonic() + min(max(kill, 5.0), MAX_KILL_TIMEOUT) + STOP_MARGIN
+        self._say(f"waiting for {count} allocation{'s' if count != 1 else ''} of job {identifier} to stop")
+        index = 0
+        while True:
+            try:
+                answer = client.allocations(identifier, index=index, wait=1.0)
+            except PlatformError:
+                return  # purged and collected: nothing of it is left to wait for
+            index = max(answer.index, index)
+            left = [a for a in answer.body or [] if a.get("ClientStatus") in STOPPING]
+            if not left:
+                return
+            if time.monotonic() >= deadline:
+                raise NotConverged(f"job {identifier} is stopped, but {len(left)} of its allocations still run on "
+                                   f"their clients: see `nomad job status {identifier}`")
 
     # -- plumbing -----------------------------------------------------------------------------------
 
