@@ -14,6 +14,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -131,6 +132,15 @@ class Platform:
         result: dict[str, dict[str, Any]] = eventually(found, what=f"{count} probe reports on {self.backend}")
         return result
 
+    def follow(self, *types: str) -> Follower:
+        """Start `procfleet logs -f TYPE…` (from now on: earlier lines are not wanted)."""
+        env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **self.environ}
+        process = subprocess.Popen([sys.executable, "-m", "procfleet", "-b", self.backend, "logs", "-f",
+                                    "--tail", "0", *types], cwd=self.folder, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
+        time.sleep(2)  # let it attach before what it must see happens
+        return Follower(process)
+
     def down(self) -> None:
         """`procfleet down`, and the local supervisor's end."""
         done = self.cli("down")
@@ -145,7 +155,7 @@ class Platform:
             return docker("ps", "-q", "--filter", f"label={label}={self.app}").split()
         if self.backend == "nomad":
             assert self.sim is not None
-            return [a["ID"] for a in self.sim.allocations(self.app, live_only=True)]
+            return [a["ID"] for a in self.sim.allocations(self.app) if a["ClientStatus"] in ("pending", "running")]
         if self.supervisor is not None and self.supervisor.poll() is None:
             return [f"supervisor pid {self.supervisor.pid}"]
         return []
@@ -162,3 +172,38 @@ class Platform:
             self.cli("down", timeout=120)
         if self.sim is not None:
             self.sim.stop()
+
+
+class Follower:
+    """`procfleet logs -f` running in the background, its lines collected as they come (Swarm's arrive late)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: list[tuple[str, str]] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for text in self.process.stdout:
+            match = LOG_LINE.match(text.rstrip("\n"))
+            if match:
+                self.lines.append((match.group(1), match.group(2)))
+
+    def stop(self, until: Callable[[list[tuple[str, str]]], bool], timeout: float = 20) -> list[tuple[str, str]]:
+        """Wait until the lines so far satisfy `until` (or timeout), end the follower, return (instance, line)."""
+        deadline = time.monotonic() + timeout
+        while not until(list(self.lines)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.5)
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._reader.join(5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        return list(self.lines)
