@@ -24,7 +24,16 @@ FEATURES: tuple[str, ...] = (
 # its `differences` (behaviour → what happens instead), which `procfleet backends` shows and the suite asserts.
 BEHAVIOURS: dict[str, str] = {
     "instance-number": "the process sees PROCFLEET_PROCESS as <type>.<n>, numbered from 1, as logs name it",
+    "restart-on-success": "restart = \"on-failure\" does not restart a process that exited 0",
 }
+
+
+def depends_on(formation: Formation, behaviour: str) -> list[str]:
+    """The key paths of the formation whose meaning rests on a behaviour (none where no key can show it)."""
+    at = formation.key_prefix + "processes."
+    if behaviour == "restart-on-success":
+        return [f"{at}{name}.restart" for name, p in formation.processes.items() if p.restart == "on-failure"]
+    return []
 
 
 def declared_differences(backend_class: type[Any]) -> dict[str, str]:

@@ -94,16 +94,25 @@ class Platform:
                               env=env, capture_output=True, text=True, timeout=timeout, check=False)
         return Run(done.returncode, done.stdout, done.stderr)
 
-    def deploy(self) -> None:
-        """Deploy and wait until every type runs (healthy where checked); local keeps its supervisor running."""
+    def deploy(self, *, wait: bool = True) -> None:
+        """Deploy and wait until every type runs (healthy where checked), or only until the platform has the
+        formation (wait=False); local keeps its supervisor running."""
         if self.backend != "local":
-            done = self.cli("deploy", "--timeout", "120")
+            done = self.cli("deploy", "--timeout", "120") if wait else self.cli("deploy", "--no-wait")
             assert done.code == 0, done.err
             return
         env = {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1", **self.environ}
         self.supervisor = subprocess.Popen([sys.executable, "-m", "procfleet", "deploy"], cwd=self.folder, env=env,
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
-        eventually(self.converged, what=f"{self.app} running on local")
+        eventually(self.converged if wait else lambda: self.cli("ps").code == 0, what=f"{self.app} on local")
+
+    def starts(self, *types: str) -> dict[str, int]:
+        """How many times each instance has started, from the probes' start lines in the logs."""
+        counts: dict[str, int] = {}
+        for name, text in self.logs(*types):
+            if text.startswith("PROBE {"):
+                counts[name] = counts.get(name, 0) + 1
+        return counts
 
     def converged(self) -> bool:
         """Every type runs its desired count, healthy where checked."""
@@ -111,7 +120,8 @@ class Platform:
         if done.code != 0:
             return False
         types = json.loads(done.out)["types"]
-        return all(t["running"] == t["desired"] and t["healthy"] in (None, t["desired"]) for t in types.values())
+        return bool(types) and all(t["desired"] and t["running"] == t["desired"]
+                                   and t["healthy"] in (None, t["desired"]) for t in types.values())
 
     def logs(self, *types: str) -> list[tuple[str, str]]:
         """(instance, line) of everything the instances printed, as `procfleet logs` shows it."""

@@ -4,7 +4,8 @@ Standard library only, so the same file runs as a local command and inside the t
 `PROBE {json}` at start (argv after the shell's expansion, the whole environment, whether it could bind $PORT),
 serves HTTP 200 on $PORT when there is one (so health checks pass), and on a stop signal prints
 `PROBE-SIGNAL <name>` then `PROBE-ALIVE <seconds since the signal>` every 0.1 s until it is killed, unless
-PROBE_EXIT_ON_SIGNAL is set. PROBE_EXIT=<code> makes it exit with that code after PROBE_EXIT_AFTER seconds.
+PROBE_EXIT_ON_SIGNAL is set. PROBE_EXIT=<code> makes it exit with that code after PROBE_EXIT_AFTER seconds;
+PROBE_BIND_AFTER=<seconds> delays binding $PORT (and the `PROBE-BOUND <port>` line), to test health gating.
 """
 
 from __future__ import annotations
@@ -40,12 +41,14 @@ def serve(report: dict[str, object]) -> None:
     port = os.environ.get("PORT")
     if not port:
         return
+    time.sleep(float(os.environ.get("PROBE_BIND_AFTER", "0")))
     try:
         server = http.server.ThreadingHTTPServer(("0.0.0.0", int(port)), Ok)
     except OSError as error:
         report["bound"] = str(error)
         return
     report["bound"] = True
+    print(f"PROBE-BOUND {port}", flush=True)  # before it answers: a passing check comes after this line
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from procfleet import loader, registry
-from procfleet.backend import FEATURES, Backend, Session
+from procfleet.backend import FEATURES, Backend, Session, declared_differences, depends_on
 from procfleet.console import Output
 from procfleet.errors import UsageError
 from procfleet.model import Formation
@@ -69,6 +69,12 @@ def open_backend(ctx: Context, formation: Formation) -> Backend:
         if ctx.strict:
             raise UsageError(message + " (--strict)")
         ctx.output.warn(message)
+    for behaviour, instead in declared_differences(type(backend)).items():
+        for key in depends_on(formation, behaviour):
+            message = f"{formation.source}: {key}: on {name}, {instead}"
+            if ctx.strict:
+                raise UsageError(message + " (--strict)")
+            ctx.output.warn(message)
     return backend
 
 

@@ -285,3 +285,17 @@ def test_check_with_the_nomad_backend_refuses_such_a_stop_signal(tmp_path: Path,
     err = capsys.readouterr().err
     assert "processes.p.stop_signal" in err and "SIGPWR" in err and len(err.strip().splitlines()) == 1
     assert main(["-f", str(path), "check", "-b", "local"]) == 0
+
+
+def test_a_formation_relying_on_a_declared_difference_is_warned_and_refused_with_strict(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """restart = "on-failure" means "not after exit 0", which Nomad cannot do: a warning naming the key, and
+    --strict refuses (exit 2); on a backend that honours it, nothing is said."""
+    path = tmp_path / "formation.toml"
+    path.write_text('[app]\nname = "a"\nimage = "i:1"\n[processes.p]\ncommand = "x"\nrestart = "on-failure"\n')
+    assert main(["-f", str(path), "check", "-b", "nomad"]) == 0
+    assert "processes.p.restart: on nomad, a service task is restarted after exit 0 too" in capsys.readouterr().err
+    assert main(["-f", str(path), "--strict", "check", "-b", "nomad"]) == 2
+    assert "(--strict)" in capsys.readouterr().err
+    assert main(["-f", str(path), "check", "-b", "compose"]) == 0
+    assert "restart" not in capsys.readouterr().err

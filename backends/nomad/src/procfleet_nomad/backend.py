@@ -38,6 +38,12 @@ class NomadBackend:
     name: ClassVar[str] = "nomad"
     features: ClassVar[frozenset[str]] = frozenset(FEATURES)
     formats: ClassVar[tuple[str, ...]] = ("json", "hcl")
+    # A service job's restart policy applies to every exit (client/allocrunner/taskrunner/restarts/restarts.go:
+    # onSuccess is true for service jobs); no job setting restarts only after a failure.
+    differences: ClassVar[dict[str, str]] = {
+        "restart-on-success": 'a service task is restarted after exit 0 too: "on-failure" restarts it (up to its '
+                              "attempts) as after a failure",
+    }
 
     def __init__(self, session: Session) -> None:
         self.session = session
