@@ -10,7 +10,7 @@ from tests.conformance.platforms import Platform
 COMMAND = r'''python3 probe.py "$PORT" "${UNSET:-fallback}" '${A:-b}' '$$' "two words" 'it'"'"'s' "%{x}" "$GREETING"'''
 
 FORMATION = f"""
-env = {{ GREETING = "from app", SHARED = "app" }}
+env = {{ GREETING = "from app", SHARED = "app", PRICE = "5$ or $HOME" }}
 
 [processes.web]
 command = {json.dumps(COMMAND)}
@@ -37,6 +37,7 @@ def test_the_command_reaches_the_shell_as_written(platform: Platform) -> None:
         assert report["argv"] == [port, "fallback", "${A:-b}", "$$", "two words", "it's", "%{x}", "from app"]
         assert report["bound"] is True
         assert report["env"]["SHARED"] == "web" and report["env"]["GREETING"] == "from app"
+        assert report["env"]["PRICE"] == "5$ or $HOME"  # a value with `$` arrives as written
     platform.down()
     assert platform.leftovers() == []
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from tests.integration.compose.conftest import ComposeApp
-from tests.integration.engine_app import TICK, docker
+from tests.integration.engine_app import TICK
 
 pytestmark = pytest.mark.engine("docker")
 
@@ -70,25 +69,3 @@ def test_scale_before_deploy_says_so(app: ComposeApp) -> None:
     result = app.cli("scale", "worker=3")
     assert result.code == 1
     assert "is not running on compose: start it with `procfleet deploy --backend compose`" in result.err
-
-
-def test_stop_signal_reaches_the_command(app: ComposeApp) -> None:
-    """The command gets stop_signal (Docker's init passes it to the shell): scaling down takes far less than
-    stop_timeout, and the command's handler runs."""
-    app.write("""
-        [app]
-        name = "{app}"
-        image = "{image}"
-        [processes.worker]
-        command = "trap 'echo got INT; exit 0' INT; echo ready; while true; do sleep 0.2; done"
-        count = 1
-        stop_signal = "SIGINT"
-        stop_timeout = "30s"
-    """)
-    app.ok("deploy", "-q")
-    container = f"{app.name}-worker-1"
-    started = time.monotonic()
-    docker("stop", container)  # what Compose does to a container it removes: stop_signal, then SIGKILL
-    assert time.monotonic() - started < 10
-    assert docker("logs", container).split() == ["ready", "got", "INT"]
-    assert app.inspect(container)["State"]["ExitCode"] == 0

@@ -110,10 +110,10 @@ def test_a_changed_type_is_updated_alone_with_its_stop_signal_and_a_removed_type
 
 def test_dollar_reaches_the_tasks_shell_unchanged_beside_a_compose_network(app: SwarmApp) -> None:
     """`echo $HOME $$ ${X:-y}` is what the task's shell runs; env values and env-file values arrive as written
-    (the env file read with procfleet's dotenv rules: its quotes are not part of the value). The Compose
+    (the env file read with Compose's rules: single quotes are literal and not part of the value). The Compose
     project's network of the same app (`<app>_default`, as during a migration) does not get in the way."""
     docker("network", "create", f"{app.name}_default")
-    (app.folder / "app.env").write_text('FROM_FILE="a$b c"\n')
+    (app.folder / "app.env").write_text("FROM_FILE='a$b c'\n")
     app.write("""
         [app]
         name = "{app}"
