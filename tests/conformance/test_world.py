@@ -73,3 +73,25 @@ def test_env_files_and_precedence_mean_the_same_everywhere(platform: Platform) -
         "PLAIN": "plain value", "SINGLE": "pa${ss}word $HOME", "DOUBLE": "two\nlines plain value",
         "REF": "plain value-x", "DOLLAR": "cost $5", "SHARED": "web", "APP_ONLY": "app"}
     platform.down()
+
+
+MULTILINE = '''
+[processes.web]
+command = """
+echo "first line of $PROCFLEET_PROCESS"
+exec python3 probe.py multi "${UNSET:-line}"
+"""
+count = 1
+stop_timeout = "1s"
+'''
+
+
+def test_a_multi_line_command_runs_line_by_line(platform: Platform) -> None:
+    """A command of several lines is one shell script, as a Procfile line continued or a compose `command: |`."""
+    platform.write(MULTILINE)
+    platform.deploy()
+    report = platform.reports(1)["web.1"]
+    assert report["argv"] == ["multi", "line"]
+    first = [text for name, text in platform.logs("web") if text.startswith("first line of ")]
+    assert first and first[0].startswith("first line of web"), first
+    platform.down()
