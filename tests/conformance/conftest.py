@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -44,7 +45,10 @@ def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platfor
         request.getfixturevalue("swarm_engine")
     shutil.copy(PROBE, tmp_path)
     made = Platform(backend, tmp_path)
-    if backend == "nomad":
+    if backend == "nomad" and os.environ.get("NOMAD_ADDR"):
+        # a real agent: its client must be able to run the probe image (docker driver, the image on the node)
+        made.environ.update({k: v for k, v in os.environ.items() if k.startswith("NOMAD_")})
+    elif backend == "nomad":
         made.sim = NomadSimulator(run_tasks=True)
         made.environ["NOMAD_ADDR"] = made.sim.address
     try:

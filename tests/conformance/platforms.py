@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from tests.nomad_sim import NomadSimulator
 
 PROBE_IMAGE = "procfleet-test/probe:latest"
@@ -164,8 +166,14 @@ class Platform:
             label = "com.docker.stack.namespace" if self.backend == "swarm" else "procfleet.app"
             return docker("ps", "-q", "--filter", f"label={label}={self.app}").split()
         if self.backend == "nomad":
-            assert self.sim is not None
-            return [a["ID"] for a in self.sim.allocations(self.app) if a["ClientStatus"] in ("pending", "running")]
+            if self.sim is not None:
+                allocs = self.sim.allocations(self.app)
+            else:  # a real agent (NOMAD_ADDR)
+                token = {"X-Nomad-Token": self.environ["NOMAD_TOKEN"]} if self.environ.get("NOMAD_TOKEN") else {}
+                answer = requests.get(f"{self.environ['NOMAD_ADDR'].rstrip('/')}/v1/job/{self.app}/allocations",
+                                      headers=token, timeout=10)
+                allocs = answer.json() if answer.ok else []
+            return [a["ID"] for a in allocs if a["ClientStatus"] in ("pending", "running")]
         if self.supervisor is not None and self.supervisor.poll() is None:
             return [f"supervisor pid {self.supervisor.pid}"]
         return []
@@ -180,6 +188,8 @@ class Platform:
                 self.supervisor.kill()
         if self.backend in ("compose", "swarm") and (self.folder / "formation.toml").exists():
             self.cli("down", timeout=120)
+        if self.backend == "nomad" and self.sim is None and (self.folder / "formation.toml").exists():
+            self.cli("down", "--purge", timeout=120)  # a real agent keeps nothing of the test's app
         if self.sim is not None:
             self.sim.stop()
 
