@@ -26,7 +26,9 @@ class FormationError(UsageError):
         self.file = str(file)
         self.key = key
         self.message = message
-        where = f"{self.file}: {key}: " if key else f"{self.file}: "
+        # a key may hold a newline or another control character (a quoted TOML key): escaped, the line stays one
+        shown = key if key.isprintable() else key.encode("unicode_escape").decode("ascii")
+        where = f"{self.file}: {shown}: " if key else f"{self.file}: "
         super().__init__(where + message)
 
 

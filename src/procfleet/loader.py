@@ -47,6 +47,9 @@ def load(explicit: Path | None = None, cwd: Path | None = None,
     return build_formation(document, path)
 
 
+MAX_FILE_BYTES = 2**20  # a formation (or pyproject.toml) is a few KiB; anything past 1 MiB is not one
+
+
 def _is_pyproject(path: Path, document: Mapping[str, Any]) -> bool:
     # A pyproject.toml passed with -f is read through its [tool.procfleet] table too.
     return path.name == PYPROJECT and "app" not in document
@@ -55,7 +58,10 @@ def _is_pyproject(path: Path, document: Mapping[str, Any]) -> bool:
 def _read(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            data = handle.read(MAX_FILE_BYTES + 1)  # bounded: `-f /dev/zero` must not fill the memory
+        if len(data) > MAX_FILE_BYTES:
+            raise FormationError(path, "", f"larger than {MAX_FILE_BYTES // 2**20} MiB: not a formation file")
+        return tomllib.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise FormationError(path, "", "file not found") from None
     except IsADirectoryError:

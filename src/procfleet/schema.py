@@ -63,13 +63,24 @@ def _app(value: Any, where: Where, folder: Path) -> App:
     return App(name=name, image=image, env_files=env_files, env=env, backend=backend, file_env=file_env)
 
 
+MAX_ENV_FILE_BYTES = 2**20  # an env file past 1 MiB is not one (and /dev/zero must not be read forever)
+
+
 def _read_env_files(paths: tuple[Path, ...], where: Where) -> dict[str, str]:
     merged: dict[str, str] = {}
     for index, path in enumerate(paths):
         if not path.is_file():
             raise Where(where.file, f"{where.key}[{index}]").error(f"env file not found: {path}")
         # Later files win, as with Compose's env_file lists; a bare `KEY` line carries no value.
-        merged.update(read_env_file(path))
+        at = Where(where.file, f"{where.key}[{index}]")
+        if path.stat().st_size > MAX_ENV_FILE_BYTES:
+            raise at.error(f"env file {path} is larger than {MAX_ENV_FILE_BYTES // 2**20} MiB")
+        try:
+            merged.update(read_env_file(path))
+        except UnicodeDecodeError:
+            raise at.error(f"env file {path} is not UTF-8 text") from None
+        except OSError as exc:
+            raise at.error(f"cannot read env file {path}: {exc.strerror or exc}") from None
     return merged
 
 

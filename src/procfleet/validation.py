@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import json
+import math
 import re
 import signal
 from collections.abc import Callable, Iterable, Mapping
@@ -13,9 +15,17 @@ from typing import Any, TypeVar
 from procfleet.errors import FormationError
 from procfleet.units import parse_duration, parse_memory
 
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
-ENV_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# \Z, not $: `$` also matches before a trailing newline, which would let "web\n" through.
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,62}\Z")
+ENV_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 T = TypeVar("T")
+
+
+def quoted(text: str) -> str:
+    """A string in double quotes as TOML writes it, control characters escaped, so a message stays one line."""
+    if text.isprintable():
+        return f'"{text}"'
+    return json.dumps(text, ensure_ascii=False)
 
 
 def describe(value: Any) -> str:
@@ -23,7 +33,7 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return f'"{value}"'
+        return quoted(value)
     if isinstance(value, Mapping):
         return "a table"
     if isinstance(value, list):
@@ -82,6 +92,9 @@ def string(value: Any, where: Where, *, allow_empty: bool = False) -> str:
         raise where.error(f"expected a string, got {describe(value)}")
     if not allow_empty and not value.strip():
         raise where.error("must not be empty")
+    if "\0" in value:
+        # no program can receive it (argv and the environment are C strings): exec would fail at every start
+        raise where.error("must not contain a NUL byte")
     return value
 
 
@@ -109,7 +122,7 @@ def integer(value: Any, where: Where, *, minimum: int = 0, maximum: int | None =
 
 def number(value: Any, where: Where, *, what: str = "a positive number") -> float:
     """Require a positive int or float."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
         raise where.error(f"expected {what}, got {describe(value)}")
     return float(value)
 
@@ -132,7 +145,7 @@ def _parsed(parse: Callable[[str], T], value: Any, where: Where, what: str) -> T
 
 def duration(value: Any, where: Where) -> float:
     """Require a duration string ("500ms", "10s", "1m30s") or a number of seconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
         return float(value)
     return _parsed(parse_duration, value, where, 'a duration like "10s"')
 
@@ -174,6 +187,10 @@ def env_table(value: Any, where: Where) -> dict[str, str]:
             raise at.error("invalid environment variable name: use letters, digits and _, not starting with a digit")
         if isinstance(raw, bool):
             result[key] = "true" if raw else "false"
+        elif isinstance(raw, str) and "\0" in raw:
+            raise at.error("must not contain a NUL byte (no program can receive one in its environment)")
+        elif isinstance(raw, float) and not math.isfinite(raw):
+            raise at.error(f"expected a finite number, got {describe(raw)}")
         elif isinstance(raw, str | int | float):
             result[key] = str(raw)
         else:
