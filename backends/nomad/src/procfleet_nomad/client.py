@@ -77,12 +77,23 @@ class ServerNameAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
 
 
+class NoRedirects(requests.Session):
+    """A session that never follows a redirect: Nomad's API does not redirect, and following one would carry
+    X-Nomad-Token to wherever the Location points (requests drops only Authorization across hosts)."""
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        """Any request, with redirects off whatever the caller asked (python-nomad leaves them on for PUT and
+        DELETE); _send turns the 3xx answer into an error."""
+        kwargs["allow_redirects"] = False
+        return super().request(method, url, *args, **kwargs)
+
+
 class NomadClient:
     """The Nomad HTTP API calls procfleet makes, for one app's job, with errors as PlatformError."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        session = requests.Session()
+        session = NoRedirects()
         # Set on the session: python-nomad's own user_agent argument breaks requests that carry no token.
         session.headers["User-Agent"] = f"procfleet/{__version__}"
         if connection.http_auth is not None:

@@ -6,12 +6,14 @@ so procfleet reads them all itself and hands python-nomad explicit values.
 
 from __future__ import annotations
 
-import hashlib
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from procfleet.errors import UsageError
 from procfleet_nomad.options import NomadOptions
@@ -47,7 +49,7 @@ class Connection:
 
 def from_environment(environ: Mapping[str, str], options: NomadOptions) -> Connection:
     """The connection the Nomad CLI would make, with [backends.nomad] namespace and region pinning the job's."""
-    address = _address(environ.get("NOMAD_ADDR", "") or DEFAULT_ADDRESS)
+    address, url_auth = _address(environ.get("NOMAD_ADDR", "") or DEFAULT_ADDRESS)
     # The formation's namespace and region say where the job lives, as a job file's own namespace does for
     # `nomad job run`; NOMAD_NAMESPACE and NOMAD_REGION choose for formations that leave it open.
     namespace = options.namespace or environ.get("NOMAD_NAMESPACE") or DEFAULT_NAMESPACE
@@ -61,20 +63,26 @@ def from_environment(environ: Mapping[str, str], options: NomadOptions) -> Conne
         token=environ.get("NOMAD_TOKEN") or None,
         verify=_verify(environ),
         client_cert=_client_cert(environ),
-        http_auth=_http_auth(environ.get("NOMAD_HTTP_AUTH", "")),
+        http_auth=_http_auth(environ.get("NOMAD_HTTP_AUTH", "")) or url_auth,
         tls_server_name=environ.get("NOMAD_TLS_SERVER_NAME") or None,
     )
 
 
-def _address(raw: str) -> str:
-    """NOMAD_ADDR with its trailing slashes removed, which python-nomad would otherwise double (reference §5.2)."""
+def _address(raw: str) -> tuple[str, tuple[str, str] | None]:
+    """NOMAD_ADDR with its trailing slashes removed, which python-nomad would otherwise double (reference §5.2),
+    and the user:password it may carry, taken out so that no message ever shows it (it becomes basic auth, as
+    Go's HTTP client makes of it)."""
+    parts = urlsplit(raw)
+    auth = (unquote(parts.username or ""), unquote(parts.password or "")) if "@" in parts.netloc else None
+    if auth is not None:
+        raw = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
     if raw.startswith("unix:"):
         raise UsageError(f"NOMAD_ADDR={raw}: procfleet reaches Nomad over HTTP(S) only (python-nomad has no "
                          "unix socket support); use the agent's http address")
     if not raw.startswith(("http://", "https://")):
         raise UsageError(f"NOMAD_ADDR={raw}: expected an address such as http://127.0.0.1:4646 "
                          "(with http:// or https://)")
-    return raw.rstrip("/")
+    return raw.rstrip("/"), auth
 
 
 def parse_bool(value: str) -> bool | None:
@@ -118,14 +126,12 @@ def ca_bundle(folder: Path) -> str:
     if not blocks:
         raise UsageError(f"NOMAD_CAPATH={folder}: no PEM certificate found in it")
     bundle = "\n".join(blocks) + "\n"
-    # Named by content: the same CAs give the same file, so nothing piles up and nothing needs cleaning.
-    target = Path(tempfile.gettempdir()) / f"procfleet-nomad-ca-{hashlib.sha256(bundle.encode()).hexdigest()[:16]}.pem"
-    if not target.is_file():
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".procfleet-nomad-ca-")
-        with os.fdopen(handle, "w", encoding="ascii") as stream:
-            stream.write(bundle)
-        os.chmod(temporary, 0o644)  # CA certificates are public
-        os.replace(temporary, target)
+    # In a folder of this process's own (mkdtemp: mode 0700, a name nobody can guess), never at a path another
+    # user could plant a CA at in advance; removed when the process ends.
+    folder_for_bundle = tempfile.mkdtemp(prefix="procfleet-nomad-ca-")
+    atexit.register(shutil.rmtree, folder_for_bundle, True)
+    target = Path(folder_for_bundle) / "ca-bundle.pem"
+    target.write_text(bundle, encoding="ascii")
     return str(target)
 
 

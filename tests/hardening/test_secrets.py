@@ -1,0 +1,125 @@
+"""Secrets cannot leak: no trusted file at a path another user could plant, no token carried by a redirect."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+import requests
+
+from procfleet_nomad.connection import ca_bundle
+from tests.integration.nomad.conftest import Agent, Project
+
+PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+
+def test_the_capath_bundle_is_private_and_never_a_planted_file(tmp_path: Path) -> None:
+    """A file planted in advance where a bundle used to go (/tmp/procfleet-nomad-ca-<hash>.pem) is never read:
+    each bundle is written fresh into a 0700 folder of the process's own."""
+    (tmp_path / "ca.crt").write_text(PEM)
+    first, second = Path(ca_bundle(tmp_path)), Path(ca_bundle(tmp_path))
+    assert first != second and first.read_text() == PEM
+    folder = first.parent
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and folder.stat().st_uid == os.getuid()
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """Records every request it gets (the host a redirect points at)."""
+
+    seen: ClassVar[list[tuple[str, str | None]]] = []
+
+    def _any(self) -> None:
+        Recorder.seen.append((self.command, self.headers.get("X-Nomad-Token")))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    do_GET = do_PUT = do_POST = do_DELETE = _any  # noqa: N815
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+class Redirector(BaseHTTPRequestHandler):
+    """A Nomad in front of which something answers every write with 307 to another host."""
+
+    target = ""
+    upstream = ""
+
+    def _forward_or_redirect(self) -> None:
+        if self.command == "GET":  # reads pass to the real (simulated) agent
+
+
+            answer = requests.get(f"{Redirector.upstream}{self.path}", headers=dict(self.headers), timeout=10)
+            self.send_response(answer.status_code)
+            for key in ("Content-Type", "X-Nomad-Index"):
+                if key in answer.headers:
+                    self.send_header(key, answer.headers[key])
+            self.send_header("Content-Length", str(len(answer.content)))
+            self.end_headers()
+            self.wfile.write(answer.content)
+            return
+        self.send_response(307)
+        self.send_header("Location", f"{Redirector.target}{self.path}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_PUT = do_POST = do_DELETE = _forward_or_redirect  # noqa: N815
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+def _serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[str]:
+    Recorder.seen = []
+    yield from _serve(Recorder)
+
+
+@pytest.mark.scripted
+def test_a_redirected_write_is_an_error_and_the_token_goes_nowhere(project: Project, agent: Agent,
+                                                                  elsewhere: str) -> None:
+    """A 307 on DELETE (or POST) is refused as Nomad itself never redirects: `down` fails (exit 1) and the
+    host the redirect points at never sees a request, let alone X-Nomad-Token."""
+    sim = agent.simulator()
+    token = sim.enable_acl()
+    project.write()
+    environ = project.environ(NOMAD_TOKEN=token)
+    assert project.cli("deploy", "-b", "nomad", env=environ).code == 0
+    Redirector.target, Redirector.upstream = elsewhere, sim.address
+    for front in _serve(Redirector):
+        down = project.cli("down", "-b", "nomad", env={**environ, "NOMAD_ADDR": front})
+        assert down.code == 1 and "with a redirect (307" in down.err and token not in down.err, down.err
+    assert Recorder.seen == []
+    assert sim.job(project.app) is not None and not sim.job(project.app)["Stop"]  # type: ignore[index]
+
+
+@pytest.mark.scripted
+def test_credentials_in_nomad_addr_are_used_and_never_shown(project: Project, agent: Agent) -> None:
+    """http://user:secret@host becomes basic auth, and no message (errors included) shows the password."""
+    sim = agent.simulator()
+    project.write()
+    address = sim.address.replace("http://", "http://deployer:s3cret-pass@")
+    deployed = project.cli("deploy", "-b", "nomad", env=project.environ(NOMAD_ADDR=address))
+    assert deployed.code == 0, deployed.err
+    assert sim.requests[-1].headers.get("Authorization", "").startswith("Basic ")
+    assert "s3cret-pass" not in deployed.out + deployed.err
+    unreachable = address.rsplit(":", 1)[0] + ":1"  # the same credentials, a port nobody listens on
+    failed = project.cli("ps", "-b", "nomad", env=project.environ(NOMAD_ADDR=unreachable))
+    assert failed.code == 1 and "127.0.0.1:1" in failed.err and "s3cret-pass" not in failed.err, failed.err
