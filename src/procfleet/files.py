@@ -19,14 +19,17 @@ def write_new(path: Path, content: str, force: bool) -> None:
     write_atomic(path, content)
 
 
-def write_atomic(path: Path, content: str) -> None:
-    """Replace path's content all at once, so a crash never leaves half a file."""
+def write_atomic(path: Path, content: str, *, private: bool = False) -> None:
+    """Replace path's content all at once, so a crash never leaves half a file; private files (they may hold
+    env values: secrets) are the owner's only, 0600, whatever mode an earlier copy had."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(content)
-        if path.exists():
+        if private:
+            os.chmod(temporary, 0o600)
+        elif path.exists():
             os.chmod(temporary, path.stat().st_mode & 0o777)
         else:
             os.chmod(temporary, 0o644)

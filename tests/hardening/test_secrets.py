@@ -123,3 +123,24 @@ def test_credentials_in_nomad_addr_are_used_and_never_shown(project: Project, ag
     unreachable = address.rsplit(":", 1)[0] + ":1"  # the same credentials, a port nobody listens on
     failed = project.cli("ps", "-b", "nomad", env=project.environ(NOMAD_ADDR=unreachable))
     assert failed.code == 1 and "127.0.0.1:1" in failed.err and "s3cret-pass" not in failed.err, failed.err
+
+
+def test_rendered_files_and_the_compose_copy_are_the_owners_only(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """They hold the app's env values: `render -o` writes 0600 files, and so does procfleet's compose copy."""
+    from procfleet.cli import main
+    from procfleet_compose import composefile
+
+    path = tmp_path / "formation.toml"
+    path.write_text('[app]\nname = "a"\nimage = "i:1"\nenv = { DATABASE_URL = "postgres://u:secret@db" }\n'
+                    '[processes.web]\ncommand = "serve"\n')
+    for backend in ("compose", "swarm", "nomad"):
+        out = tmp_path / f"out-{backend}"
+        assert main(["-f", str(path), "render", "-b", backend, "-o", str(out)]) == 0
+        for written in out.iterdir():
+            if not written.name.startswith(".procfleet"):
+                assert stat.S_IMODE(written.stat().st_mode) == 0o600, written
+    copy = tmp_path / ".procfleet" / "compose" / "a.yaml"
+    composefile.write(copy, f"{composefile.MARK}\nservices: {{}}\n")
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    capsys.readouterr()

@@ -28,7 +28,7 @@ def write_rendered(folder: Path, files: list[RenderedFile]) -> list[Path]:
                              "not overwriting it; move it away or choose another folder")
     written = []
     for item in files:
-        write_atomic(folder / item.name, item.content)
+        write_atomic(folder / item.name, item.content, private=True)  # rendered env values may be secrets
         manifest[item.name] = _digest(item.content)
         written.append(folder / item.name)
     write_atomic(manifest_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")

@@ -44,7 +44,7 @@ def write(path: Path, text: str) -> None:
     ignore = path.parent.parent / ".gitignore"
     if path.parent.parent.name == STATE_FOLDER and not ignore.exists():
         write_atomic(ignore, "# procfleet's state: nothing here belongs in version control\n*\n")
-    write_atomic(path, text)
+    write_atomic(path, text, private=True)  # it holds the app's env values
 
 
 def read(path: Path) -> dict[str, Any] | None:
