@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
+import tempfile
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,13 +22,19 @@ PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
 
 def test_the_capath_bundle_is_private_and_never_a_planted_file(tmp_path: Path) -> None:
-    """A file planted in advance where a bundle used to go (/tmp/procfleet-nomad-ca-<hash>.pem) is never read:
-    each bundle is written fresh into a 0700 folder of the process's own."""
+    """A CA planted in advance where the bundle used to go (/tmp/procfleet-nomad-ca-<hash of the CAs>.pem, a name
+    anyone could compute from the public CA) is never used: the bundle is written into a 0700 folder of the
+    process's own."""
     (tmp_path / "ca.crt").write_text(PEM)
-    first, second = Path(ca_bundle(tmp_path)), Path(ca_bundle(tmp_path))
-    assert first != second and first.read_text() == PEM
-    folder = first.parent
-    assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and folder.stat().st_uid == os.getuid()
+    planted = Path(tempfile.gettempdir()) / f"procfleet-nomad-ca-{hashlib.sha256(PEM.encode()).hexdigest()[:16]}.pem"
+    planted.write_text("-----BEGIN CERTIFICATE-----\nATTACKER\n-----END CERTIFICATE-----\n")
+    try:
+        bundle = Path(ca_bundle(tmp_path))
+        assert bundle != planted and bundle.read_text() == PEM
+        folder = bundle.parent
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and folder.stat().st_uid == os.getuid()
+    finally:
+        planted.unlink()
 
 
 class Recorder(BaseHTTPRequestHandler):

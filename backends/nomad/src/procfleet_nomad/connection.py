@@ -108,6 +108,9 @@ def _verify(environ: Mapping[str, str]) -> bool | str:
     return True
 
 
+_BUNDLES: dict[str, str] = {}  # bundle text -> its file, so one process writes each bundle once
+
+
 def ca_bundle(folder: Path) -> str:
     """Every PEM certificate under folder in one file, since requests hands a folder to OpenSSL, which then
     reads only hash-named files (c_rehash), while Nomad's CLI loads every file in it."""
@@ -126,13 +129,15 @@ def ca_bundle(folder: Path) -> str:
     if not blocks:
         raise UsageError(f"NOMAD_CAPATH={folder}: no PEM certificate found in it")
     bundle = "\n".join(blocks) + "\n"
-    # In a folder of this process's own (mkdtemp: mode 0700, a name nobody can guess), never at a path another
-    # user could plant a CA at in advance; removed when the process ends.
-    folder_for_bundle = tempfile.mkdtemp(prefix="procfleet-nomad-ca-")
-    atexit.register(shutil.rmtree, folder_for_bundle, True)
-    target = Path(folder_for_bundle) / "ca-bundle.pem"
-    target.write_text(bundle, encoding="ascii")
-    return str(target)
+    if bundle not in _BUNDLES:
+        # In a folder of this process's own (mkdtemp: mode 0700, a name nobody can guess), never at a path another
+        # user could plant a CA at in advance; removed when the process ends.
+        folder_for_bundle = tempfile.mkdtemp(prefix="procfleet-nomad-ca-")
+        atexit.register(shutil.rmtree, folder_for_bundle, True)
+        target = Path(folder_for_bundle) / "ca-bundle.pem"
+        target.write_text(bundle, encoding="ascii")
+        _BUNDLES[bundle] = str(target)
+    return _BUNDLES[bundle]
 
 
 def _client_cert(environ: Mapping[str, str]) -> tuple[str, str] | None:
