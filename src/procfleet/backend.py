@@ -28,6 +28,14 @@ BEHAVIOURS: dict[str, str] = {
 }
 
 
+DEFAULT_MAX_COUNT = 1000  # instances of one type, for a backend that declares no ceiling of its own
+
+
+def max_count(backend_class: type[Any]) -> int:
+    """The most instances of one type the backend runs (its `max_count`, else DEFAULT_MAX_COUNT)."""
+    return int(getattr(backend_class, "max_count", DEFAULT_MAX_COUNT))
+
+
 def depends_on(formation: Formation, behaviour: str) -> list[str]:
     """The key paths of the formation whose meaning rests on a behaviour (none where no key can show it)."""
     at = formation.key_prefix + "processes."

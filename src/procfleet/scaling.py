@@ -10,7 +10,7 @@ from typing import Literal
 from procfleet.errors import UsageError
 from procfleet.validation import unknown_type
 
-_SPEC = re.compile(r"^([a-z][a-z0-9-]*)(=|\+|-)(\d+)$")
+_SPEC = re.compile(r"^([a-z][a-z0-9-]*)(=|\+|-)([0-9]+)\Z")  # ASCII digits, and no newline after them
 
 
 @dataclass(frozen=True)

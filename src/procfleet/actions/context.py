@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from procfleet import loader, registry
-from procfleet.backend import FEATURES, Backend, Session, declared_differences, depends_on
+from procfleet.backend import FEATURES, Backend, Session, declared_differences, depends_on, max_count
 from procfleet.console import Output
-from procfleet.errors import UsageError
+from procfleet.errors import FormationError, UsageError
 from procfleet.model import Formation
 from procfleet.validation import Where, did_you_mean
 
@@ -69,6 +69,11 @@ def open_backend(ctx: Context, formation: Formation) -> Backend:
         if ctx.strict:
             raise UsageError(message + " (--strict)")
         ctx.output.warn(message)
+    ceiling = max_count(type(backend))
+    for process_name, process in formation.processes.items():
+        if process.count is not None and process.count > ceiling:
+            raise FormationError(formation.source, f"{formation.key_prefix}processes.{process_name}.count",
+                                 f"{process.count} is more than the {name} backend runs of one type ({ceiling})")
     for behaviour, instead in declared_differences(type(backend)).items():
         for key in depends_on(formation, behaviour):
             message = f"{formation.source}: {key}: on {name}, {instead}"

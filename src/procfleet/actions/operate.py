@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from procfleet.actions.context import Context, backend_name, load_formation, open_backend
-from procfleet.backend import Backend, Outcome, Status, WaitOptions
+from procfleet.backend import Backend, Outcome, Status, WaitOptions, max_count
 from procfleet.errors import NotRunning, UsageError
 from procfleet.model import Formation
 from procfleet.plan import Plan, fingerprint_for, make_plan
@@ -64,6 +64,10 @@ def scale(ctx: Context, arguments: Sequence[str], wait: WaitOptions, save: bool)
                          f'`procfleet deploy --backend {backend.name}`')
     current = {name: item.count for name, item in live.items()}
     targets = resolve_targets(specs, formation.processes, current)
+    ceiling = max_count(type(backend))
+    for name, target in targets.items():
+        if target > ceiling:  # refused before any platform call: a running supervisor never sees it
+            raise UsageError(f"{name}={target}: the {backend.name} backend runs at most {ceiling} instances of a type")
     status = backend.scale(formation, targets, wait)
     notes = []
     if save:

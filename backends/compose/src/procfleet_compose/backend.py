@@ -34,6 +34,7 @@ class ComposeBackend:
         "instance-number": "PROCFLEET_PROCESS is the type name (web); logs still name the instances web.1",
     }
     formats: ClassVar[tuple[str, ...]] = ("compose",)
+    max_count: ClassVar[int] = 1000  # containers of one service on this one engine
 
     def __init__(self, session: Session) -> None:
         self.session = session

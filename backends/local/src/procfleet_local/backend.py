@@ -32,6 +32,7 @@ class LocalBackend:
         "count", "port", "health", "env", "env_file", "restart", "stop_signal", "stop_timeout",
     })
     formats: ClassVar[tuple[str, ...]] = ("instances", "procfile")
+    max_count: ClassVar[int] = local_options.MAX_INSTANCES  # child processes of one supervisor, per type
     # deploy with no supervisor running becomes the supervisor, in the foreground, until it stops.
     runs_in_foreground: ClassVar[bool] = True
 

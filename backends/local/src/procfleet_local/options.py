@@ -11,6 +11,7 @@ from procfleet.model import Formation
 from procfleet.validation import Where
 from procfleet_local.instances import DEFAULT_BASE_PORT
 
+MAX_INSTANCES = 1000  # of one type: LocalBackend.max_count, which the CLI enforces before asking the supervisor
 OPTION_KEYS = ("base_port", "backoff", "backoff_max", "crash_limit", "crash_window")
 
 

@@ -23,6 +23,7 @@ ROLL_MIN_UPTIME = 0.5  # without a health check, a replacement counts as up once
 ROLL_EXTRA = 5.0  # on top of the health check's own schedule, before a rollout gives up on a replacement
 
 
+
 @dataclass
 class TypeState:
     """One process type as the supervisor runs it: its definition, desired count and slots."""
@@ -81,8 +82,11 @@ class Supervisor:
                 running = ", ".join(n for n, s in self.types.items() if not s.removed)
                 raise UsageError(f'the supervisor runs no type "{name}" (it runs {running}): '
                                  "deploy the formation to add it")
-            if not isinstance(count, int) or count < 0:
+            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
                 raise UsageError(f"{name}: expected a count of zero or more, got {count!r}")
+            if count > options.MAX_INSTANCES:  # whoever sent it over the socket: the supervisor must not try 10**8
+                raise UsageError(f"{name}={count}: the local backend runs at most {options.MAX_INSTANCES} "
+                                 "instances of a type")
         for name, count in targets.items():
             self.types[name].desired = count
         self._reserve()

@@ -38,6 +38,7 @@ class NomadBackend:
     name: ClassVar[str] = "nomad"
     features: ClassVar[frozenset[str]] = frozenset(FEATURES)
     formats: ClassVar[tuple[str, ...]] = ("json", "hcl")
+    max_count: ClassVar[int] = 50000  # a Nomad server's default job_max_count: a job's allocations, all groups together
     # A service job's restart policy applies to every exit (client/allocrunner/taskrunner/restarts/restarts.go:
     # onSuccess is true for service jobs); no job setting restarts only after a failure.
     differences: ClassVar[dict[str, str]] = {

@@ -35,6 +35,7 @@ class SwarmBackend:
     name: ClassVar[str] = "swarm"
     features: ClassVar[frozenset[str]] = frozenset(FEATURES)
     formats: ClassVar[tuple[str, ...]] = ("stack",)
+    max_count: ClassVar[int] = 10000  # replicas of one service: Swarm sets no limit, but a node runs hundreds
 
     def __init__(self, session: Session) -> None:
         self.session = session

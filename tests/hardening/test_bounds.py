@@ -1,0 +1,46 @@
+"""Bounds: a count no backend could run is refused before anything is touched, with each backend's ceiling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from procfleet.cli import main
+from procfleet.errors import UsageError
+from procfleet_local import runtime
+from procfleet_local.client import Client
+from tests.integration.local.harness import LocalApp
+
+
+@pytest.mark.parametrize(("backend", "ceiling"), [("local", 1000), ("compose", 1000), ("swarm", 10000),
+                                                   ("nomad", 50000)])
+def test_a_count_past_the_backends_ceiling_is_a_formation_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                backend: str, ceiling: int) -> None:
+    """count = 10**9 would have the local supervisor allocate a billion slots; every backend names its ceiling."""
+    path = tmp_path / "formation.toml"
+    path.write_text(f'[app]\nname = "a"\nimage = "i:1"\n[processes.web]\ncommand = "x"\ncount = {10**9}\n')
+    assert main(["-f", str(path), "check", "-b", backend]) == 2
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "processes.web.count" in errors[0] and f"({ceiling})" in errors[0], err
+
+
+def test_scale_past_the_ceiling_never_reaches_the_running_supervisor(tmp_path: Path) -> None:
+    """`scale web=100000000` is refused by the CLI (exit 2); the supervisor refuses it too if asked directly, and
+    keeps running what it ran."""
+    app = LocalApp(tmp_path)
+    app.write('[processes.web]\ncommand = "sleep 60"\ncount = 1\nstop_timeout = "1s"\n')
+    try:
+        app.deploy()
+        app.wait_status(lambda s: s.types[0].running == 1, "web.1 running")
+        refused = app.cli_process("scale", "web=100000000")
+        assert refused.returncode == 2 and "at most 1000 instances" in refused.stderr, refused.stderr
+        assert app.counts() == {"web": (1, 1)}
+        client = Client.connect(runtime.address(app.formation(), app.folder, app.env))
+        assert client is not None
+        with client, pytest.raises(UsageError, match="at most 1000 instances"):
+            client.request("scale", targets={"web": 10**8})
+        assert app.counts() == {"web": (1, 1)}
+    finally:
+        app.cleanup()
