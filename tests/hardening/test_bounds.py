@@ -44,3 +44,28 @@ def test_scale_past_the_ceiling_never_reaches_the_running_supervisor(tmp_path: P
         assert app.counts() == {"web": (1, 1)}
     finally:
         app.cleanup()
+
+
+def test_ports_past_65535_are_refused_at_deploy_and_at_scale(tmp_path: Path) -> None:
+    """Foreman's scheme (base_port + 100 × position + n − 1) must not hand out a port that does not exist."""
+    high = tmp_path / "high"
+    high.mkdir()
+    (high / "formation.toml").write_text('[app]\nname = "hi"\n[processes.web]\ncommand = "sleep 60"\ncount = 2\n'
+                                         "[backends.local]\nbase_port = 65535\n")
+    app = LocalApp(high)
+    done = app.cli_process("deploy", "--no-wait")
+    assert done.returncode == 2 and "web.2 would get port 65536, past 65535" in done.stderr, done.stderr
+
+    app = LocalApp(tmp_path)
+    app.write('[processes.web]\ncommand = "sleep 60"\ncount = 1\nstop_timeout = "1s"\n',
+              local="")
+    text = app.path.read_text().replace(f"base_port = {app.base_port}", "base_port = 65500")
+    app.path.write_text(text)
+    try:
+        app.deploy()
+        app.wait_status(lambda s: s.types[0].running == 1, "web.1 running")
+        refused = app.cli_process("scale", "web=40")
+        assert refused.returncode == 2 and "web.40 would get port 65539" in refused.stderr, refused.stderr
+        assert app.counts() == {"web": (1, 1)}
+    finally:
+        app.cleanup()

@@ -8,14 +8,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from procfleet.backend import LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
-from procfleet.errors import NotConverged, NotRunning
+from procfleet.errors import NotConverged, NotRunning, UsageError
 from procfleet.model import Formation, ProcessType
 from procfleet.plan import Plan
 from procfleet.validation import Where
 from procfleet_local import foreground, oneoff, runtime
 from procfleet_local import options as local_options
 from procfleet_local.client import Client
-from procfleet_local.instances import port_for, type_fingerprint
+from procfleet_local.instances import port_for, port_overflow, type_fingerprint
 from procfleet_local.logbook import Chunk
 from procfleet_local.output import color_code, format_chunk
 from procfleet_local.render import file_counts, render_instances, render_procfile
@@ -69,6 +69,9 @@ class LocalBackend:
 
     def apply(self, formation: Formation, plan: Plan, wait: WaitOptions) -> Outcome:
         """No supervisor: become one, in the foreground, until it ends. One running: have it reconcile."""
+        overflow = port_overflow(formation, plan.counts, local_options.settings(formation).base_port)
+        if overflow is not None:
+            raise UsageError(overflow)
         client = self._connect(formation)
         if client is None:
             code = foreground.run(formation, plan.counts, self.session, self._address(formation))

@@ -27,6 +27,20 @@ class Instance:
         return f"{self.process.name}.{self.number}"
 
 
+MAX_PORT = 65535
+
+
+def port_overflow(formation: Formation, counts: Mapping[str, int], base_port: int) -> str | None:
+    """Why these counts would give an instance a port past 65535 (None when they all fit)."""
+    for name, count in counts.items():
+        if name in formation.processes and count:
+            port = port_for(base_port, formation.position(name), count)
+            if port > MAX_PORT:
+                return (f"{name}.{count} would get port {port}, past {MAX_PORT}: lower [backends.local] base_port "
+                        f"({base_port}) or the count")
+    return None
+
+
 def port_for(base_port: int, position: int, number: int) -> int:
     """Foreman's scheme: base_port + 100 × the type's position in the file + instance − 1."""
     return base_port + PORT_STEP * position + number - 1

@@ -87,6 +87,9 @@ class Supervisor:
             if count > options.MAX_INSTANCES:  # whoever sent it over the socket: the supervisor must not try 10**8
                 raise UsageError(f"{name}={count}: the local backend runs at most {options.MAX_INSTANCES} "
                                  "instances of a type")
+        overflow = instances.port_overflow(self.formation, targets, self.settings.base_port)
+        if overflow is not None:
+            raise UsageError(overflow)
         for name, count in targets.items():
             self.types[name].desired = count
         self._reserve()
