@@ -18,10 +18,17 @@ FOREMAN_COUNT = 1  # `foreman start` runs one of each type unless told otherwise
 RELEASE = "release"  # Heroku's release phase: a command run once per deploy, not a process type
 
 
+MAX_IMPORT_BYTES = 4 * 2**20  # Procfiles, app.json, compose files and job files are a few KiB
+
+
 def read_text(path: Path) -> str:
-    """A text file; a missing or binary file is an error naming it."""
+    """A text file; a missing, binary or endless one (/dev/zero) is an error naming it."""
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_IMPORT_BYTES + 1)
+        if len(data) > MAX_IMPORT_BYTES:
+            raise FormationError(path, "", f"larger than {MAX_IMPORT_BYTES // 2**20} MiB: not a file to import")
+        return data.decode("utf-8")
     except FileNotFoundError:
         raise FormationError(path, "", "file not found") from None
     except (IsADirectoryError, UnicodeDecodeError):

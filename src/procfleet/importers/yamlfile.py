@@ -11,6 +11,9 @@ import yaml
 
 from procfleet.errors import FormationError
 
+MAX_YAML_BYTES = 4 * 2**20  # compose files are a few KiB
+MAX_YAML_VALUES = 200_000  # values once aliases are expanded; real compose files have a few thousand
+
 
 class ComposeLoader(yaml.SafeLoader):
     """PyYAML's safe loader with YAML 1.2 core-schema scalars; `<<` merge keys and anchors work as in safe_load."""
@@ -80,14 +83,47 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
     """The YAML document in path (or text, named path); a missing file or bad YAML is an error naming the file."""
     if text is None:
         try:
-            text = path.read_text(encoding="utf-8")
+            with path.open("rb") as handle:
+                data = handle.read(MAX_YAML_BYTES + 1)  # bounded: /dev/zero must not be read forever
+            text = data.decode("utf-8")
         except FileNotFoundError:
             raise FormationError(path, "", "file not found") from None
         except (IsADirectoryError, UnicodeDecodeError):
             raise FormationError(path, "", "not a readable text file") from None
+    if len(text) > MAX_YAML_BYTES:
+        raise FormationError(path, "", f"larger than {MAX_YAML_BYTES // 2**20} MiB: not a compose file")
     try:
-        return yaml.load(text, Loader=ComposeLoader)  # a SafeLoader subclass: no arbitrary objects
+        document = yaml.load(text, Loader=ComposeLoader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
         raise FormationError(path, where, f"invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    problem = shape_problem(document)
+    if problem is not None:
+        raise FormationError(path, "", problem)
+    return document
+
+
+def shape_problem(document: Any) -> str | None:
+    """What makes a loaded document unusable however it is walked: an anchor inside itself (a cycle), or aliases
+    that expand past MAX_YAML_VALUES values (billion laughs); None for an ordinary document."""
+    count = 0
+    stack: list[tuple[Any, bool]] = [(document, False)]
+    ancestors: set[int] = set()
+    while stack:
+        value, leaving = stack.pop()
+        if leaving:
+            ancestors.discard(id(value))
+            continue
+        count += 1
+        if count > MAX_YAML_VALUES:
+            return f"its anchors and aliases expand past {MAX_YAML_VALUES} values: refusing it (a billion laughs?)"
+        children = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        if id(value) in ancestors:
+            return "a YAML anchor contains an alias to itself: the document never ends"
+        ancestors.add(id(value))
+        stack.append((value, True))
+        stack.extend((child, False) for child in children)
+    return None
