@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from procfleet.actions.context import Context, backend_name, load_formation, open_backend
 from procfleet.backend import Backend, Outcome, Status, WaitOptions, max_count
 from procfleet.errors import NotRunning, UsageError
+from procfleet.locks import app_lock
 from procfleet.model import Formation
 from procfleet.plan import Plan, fingerprint_for, make_plan
 from procfleet.scaling import parse_specs, resolve_targets
@@ -58,17 +59,20 @@ def scale(ctx: Context, arguments: Sequence[str], wait: WaitOptions, save: bool)
     """Resolve `web=3 worker+2` against live counts and drive the platform's own replica mechanism."""
     specs = parse_specs(arguments)
     formation, backend = _open(ctx)
-    live = backend.live(formation)
-    if not live:
-        raise NotRunning(f'{formation.app.name} is not running on {backend.name}: start it with '
-                         f'`procfleet deploy --backend {backend.name}`')
-    current = {name: item.count for name, item in live.items()}
-    targets = resolve_targets(specs, formation.processes, current)
-    ceiling = max_count(type(backend))
-    for name, target in targets.items():
-        if target > ceiling:  # refused before any platform call: a running supervisor never sees it
-            raise UsageError(f"{name}={target}: the {backend.name} backend runs at most {ceiling} instances of a type")
-    status = backend.scale(formation, targets, wait)
+    # read, resolve and send under one lock: ten `scale web+1` at once end at +10, not +1
+    with app_lock(backend.name, formation.app.name):
+        live = backend.live(formation)
+        if not live:
+            raise NotRunning(f'{formation.app.name} is not running on {backend.name}: start it with '
+                             f'`procfleet deploy --backend {backend.name}`')
+        current = {name: item.count for name, item in live.items()}
+        targets = resolve_targets(specs, formation.processes, current)
+        ceiling = max_count(type(backend))
+        for name, target in targets.items():
+            if target > ceiling:  # refused before any platform call: a running supervisor never sees it
+                raise UsageError(f"{name}={target}: the {backend.name} backend runs at most {ceiling} instances "
+                                 "of a type")
+        status = backend.scale(formation, targets, wait)
     notes = []
     if save:
         from procfleet.writer import save_counts  # tomlkit is loaded only when a file is written
