@@ -13,7 +13,10 @@ from procfleet.errors import UsageError
 
 
 def write_new(path: Path, content: str, force: bool) -> None:
-    """Write a file that must not already exist unless force is given."""
+    """Write a file that must not already exist unless force is given; a symlink (even a dangling one) counts as
+    existing, and is never replaced by a file."""
+    if path.is_symlink() and not path.exists():
+        raise UsageError(f"{path} is a symlink to {os.readlink(path)}, which does not exist: not writing through it")
     if path.exists() and not force:
         raise UsageError(f"{path} already exists: pass --force to overwrite it")
     write_atomic(path, content)
@@ -21,7 +24,13 @@ def write_new(path: Path, content: str, force: bool) -> None:
 
 def write_atomic(path: Path, content: str, *, private: bool = False) -> None:
     """Replace path's content all at once, so a crash never leaves half a file; private files (they may hold
-    env values: secrets) are the owner's only, 0600, whatever mode an earlier copy had."""
+    env values: secrets) are the owner's only, 0600, whatever mode an earlier copy had. Through a symlink the
+    file it points to is written, and the link stays a link."""
+    if path.is_symlink():
+        if not path.exists():  # a dangling link would make procfleet create a file wherever it points
+            raise UsageError(f"{path} is a symlink to {os.readlink(path)}, which does not exist: not writing "
+                             "through it")
+        path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:

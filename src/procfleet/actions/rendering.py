@@ -23,6 +23,8 @@ def write_rendered(folder: Path, files: list[RenderedFile]) -> list[Path]:
     manifest: dict[str, str] = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     for item in files:
         path = folder / item.name
+        if path.is_symlink():
+            raise UsageError(f"{path} is a symlink: render writes only files of its own; choose another folder")
         if path.exists() and manifest.get(item.name) != _digest(path.read_text(encoding="utf-8", errors="replace")):
             raise UsageError(f"{path} exists and was not written by procfleet (or was edited since): "
                              "not overwriting it; move it away or choose another folder")
