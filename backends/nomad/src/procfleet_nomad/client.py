@@ -160,12 +160,14 @@ class NomadClient:
     def allocations(self, job_id: str, *, index: int = 0, wait: float = 0.0) -> Answer:
         """GET /v1/job/:id/allocations, blocking until the allocations change past index (at most wait seconds)."""
         return self._json(self._job, _id(job_id), "allocations", method="get", params=_blocking(index, wait),
-                          timeout=REQUEST_TIMEOUT + wait, what=f"reading the allocations of job {job_id}")
+                          shape="list", timeout=REQUEST_TIMEOUT + wait,
+                          what=f"reading the allocations of job {job_id}")
 
     def deployment(self, job_id: str, *, index: int = 0, wait: float = 0.0) -> Answer:
         """GET /v1/job/:id/deployment: the latest deployment or None, blocking like allocations()."""
         return self._json(self._job, _id(job_id), "deployment", method="get", params=_blocking(index, wait),
-                          timeout=REQUEST_TIMEOUT + wait, what=f"reading the deployment of job {job_id}")
+                          shape="object or null", timeout=REQUEST_TIMEOUT + wait,
+                          what=f"reading the deployment of job {job_id}")
 
     def evaluation(self, eval_id: str) -> Json | None:
         """GET /v1/evaluation/:id (its FailedTGAllocs say why allocations were not placed), or None if unknown."""
@@ -201,8 +203,9 @@ class NomadClient:
     # -- plumbing -----------------------------------------------------------------------------------
 
     def _json(self, requester: Any, *parts: str, method: str, what: str, params: dict[str, str] | None = None,
-              body: Json | None = None, timeout: float | None = REQUEST_TIMEOUT) -> Answer:
-        """Send and parse a JSON answer with its index."""
+              body: Json | None = None, timeout: float | None = REQUEST_TIMEOUT, shape: str = "object") -> Answer:
+        """Send and parse a JSON answer with its index; an answer of another shape than Nomad's (an object, a list
+        of objects, or an object or null) is an error, never a crash further on."""
         response = self._send(requester, *parts, method=method, params=params, body=body, timeout=timeout,
                               what=what)
         try:
@@ -210,7 +213,15 @@ class NomadClient:
         except ValueError as exc:
             raise PlatformError(f"Nomad answered {what} with something that is not JSON "
                                 f"({response.status_code}): {response.text[:200]!r}") from exc
-        return Answer(parsed, int(response.headers.get("X-Nomad-Index", "0") or 0))
+        fits = {"object": isinstance(parsed, dict), "object or null": parsed is None or isinstance(parsed, dict),
+                "list": isinstance(parsed, list) and all(isinstance(item, dict) for item in parsed)}[shape]
+        if not fits:
+            raise PlatformError(f"Nomad answered {what} with JSON that is not {_article(shape)} as Nomad's API "
+                                f"returns: {response.text[:120]!r}; check that NOMAD_ADDR is a Nomad agent")
+        index = response.headers.get("X-Nomad-Index", "0") or "0"
+        if not index.isascii() or not index.isdigit():
+            raise PlatformError(f"Nomad answered {what} with an X-Nomad-Index that is not a number: {index[:40]!r}")
+        return Answer(parsed, int(index))
 
     def _send(self, requester: Any, *parts: str, method: str, what: str, params: dict[str, str] | None = None,
               body: Json | None = None, stream: bool = False,
@@ -306,3 +317,8 @@ def _blocking(index: int, wait: float) -> dict[str, str]:
     if index <= 0 or wait <= 0:
         return {}
     return {"index": str(index), "wait": f"{max(1, round(wait * 1000))}ms"}
+
+
+def _article(shape: str) -> str:
+    """'an object', 'a list of objects', 'an object or null' for messages."""
+    return {"object": "an object", "list": "a list of objects", "object or null": "an object or null"}[shape]
