@@ -104,8 +104,10 @@ class ControlServer:
             return await self._dispatch(request)
         except ProcfleetError as exc:
             return {"ok": False, "error": str(exc), "exit_code": int(exc.exit_code)}
-        except (ValueError, KeyError, TypeError) as exc:
-            return {"ok": False, "error": f"bad request: {exc}", "exit_code": int(ExitCode.USAGE)}
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            # whatever a client sends: a reply to it, never a traceback in the supervisor's output
+            return {"ok": False, "error": f"bad request: {type(exc).__name__}: {exc}",
+                    "exit_code": int(ExitCode.USAGE)}
 
     async def _dispatch(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request["op"]

@@ -103,7 +103,9 @@ class Slot:
                 lambda: _Protocol(self, self._host.printer), "/bin/sh", "-c", exec_form(instance.process.command),
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 env=dict(instance.env), cwd=cwd, start_new_session=True)
-        except OSError as exc:
+        except (OSError, ValueError, UnicodeError, subprocess.SubprocessError) as exc:
+            # this instance could not be spawned (a missing folder, an argument list too long, a value exec
+            # refuses): it says so and ends like a command that was not found; the others and down go on
             self._say(f"could not start: {exc}")
             self._pipe_open = False
             self._returncode = 127  # the shell's "command not found"

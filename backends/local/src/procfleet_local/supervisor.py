@@ -76,6 +76,8 @@ class Supervisor:
 
     def scale(self, targets: Mapping[str, int]) -> None:
         """Set counts live: new instances start, the highest-numbered stop; the others are not touched."""
+        if not isinstance(targets, Mapping):
+            raise UsageError(f"expected counts by type, got {targets!r}")
         for name, count in targets.items():
             state = self.types.get(name)
             if state is None or state.removed:

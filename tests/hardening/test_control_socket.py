@@ -1,0 +1,36 @@
+"""Malformed control-socket messages get an error reply; the supervisor never prints a traceback and keeps on."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+from procfleet_local import runtime
+from tests.integration.local.harness import LocalApp
+
+GARBAGE = [b"\xff\xfe not utf-8\n", b"[]\n", b"42\n", b'{"no": "op"}\n', b'{"op": "scale", "targets": "web"}\n',
+           b'{"op": "scale", "targets": {"web": "many"}}\n', b'{"op": "reconcile", "formation": 1, "counts": 2}\n',
+           b'{"op": "explode"}\n', b'{"op": "logs", "types": "web", "tail": "x"}\n']
+
+
+def test_garbage_on_the_control_socket_is_refused_one_message_at_a_time(tmp_path: Path) -> None:
+    app = LocalApp(tmp_path)
+    app.write('[processes.web]\ncommand = "sleep 60"\ncount = 1\nstop_timeout = "1s"\n')
+    try:
+        supervisor = app.deploy()
+        app.wait_status(lambda s: s.types[0].running == 1, "web.1 running")
+        where = runtime.address(app.formation(), app.folder, app.env)
+        for message in GARBAGE:
+            with socket.socket(socket.AF_UNIX) as connection:
+                connection.settimeout(10)
+                connection.connect(str(where.socket))
+                connection.sendall(message)
+                line = connection.makefile("rb").readline()
+                assert line, message
+                reply = json.loads(line)
+            assert reply["ok"] is False and reply["exit_code"] == 2 and reply["error"], (message, reply)
+        assert app.counts() == {"web": (1, 1)}
+        assert "Traceback" not in supervisor.output()
+    finally:
+        app.cleanup()
