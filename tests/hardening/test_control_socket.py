@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 
 from procfleet_local import runtime
-from tests.integration.local.harness import LocalApp
+from tests.integration.local.harness import LocalApp, eventually, pid_alive
 
 GARBAGE = [b"\xff\xfe not utf-8\n", b"[]\n", b"42\n", b'{"no": "op"}\n', b'{"op": "scale", "targets": "web"}\n',
            b'{"op": "scale", "targets": {"web": "many"}}\n', b'{"op": "reconcile", "formation": 1, "counts": 2}\n',
@@ -32,5 +32,22 @@ def test_garbage_on_the_control_socket_is_refused_one_message_at_a_time(tmp_path
             assert reply["ok"] is False and reply["exit_code"] == 2 and reply["error"], (message, reply)
         assert app.counts() == {"web": (1, 1)}
         assert "Traceback" not in supervisor.output()
+    finally:
+        app.cleanup()
+
+
+def test_a_deleted_socket_is_made_again_so_ps_and_down_find_the_supervisor(tmp_path: Path) -> None:
+    """A tmp cleaner or a user removes the socket file: the supervisor notices and listens again, instead of
+    `ps` saying nothing runs while its instances do."""
+    app = LocalApp(tmp_path)
+    app.write('[processes.web]\ncommand = "sleep 60"\ncount = 1\nstop_timeout = "1s"\n')
+    try:
+        supervisor = app.deploy()
+        pid = app.wait_status(lambda s: s.types[0].running == 1, "web.1 running").instances[0].pid
+        where = runtime.address(app.formation(), app.folder, app.env)
+        where.socket.unlink()
+        eventually(lambda: app.counts() == {"web": (1, 1)}, what="ps to find the supervisor again")
+        assert app.cli_process("down").returncode == 0
+        assert supervisor.exit_code() == 0 and pid is not None and not pid_alive(pid)
     finally:
         app.cleanup()

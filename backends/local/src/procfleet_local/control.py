@@ -12,6 +12,7 @@ column's width), then one {"t": "HH:MM:SS", "n": "web.1", "p": "web", "l": [line
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ from procfleet_local.supervisor import Supervisor
 from procfleet_local.wire import formation_from_wire, status_to_wire
 
 LINE_LIMIT = 16 * 1024 * 1024  # a reconcile carries the whole formation, env included
+SOCKET_CHECK = 1.0  # seconds between looks at the socket file
 CLOSE_GRACE = 2.0  # seconds the closing supervisor waits for answers and connections to go out
 FOLLOW_BACKLOG = 8 * 1024 * 1024  # a `logs -f` reader this far behind is dropped rather than buffered forever
 
@@ -54,14 +56,38 @@ class ControlServer:
         self._writers: set[asyncio.StreamWriter] = set()
         self._handlers: set[asyncio.Task[Any]] = set()
         self._answering = 0  # requests being dispatched or answered (`logs -f` streams not included)
+        self._guard: asyncio.Task[None] | None = None
+        self._inode = 0
 
     async def open(self, path: Path) -> None:
-        """Listen on path; only our user may connect (the folder is 0700 too)."""
+        """Listen on path; only our user may connect (the folder is 0700 too). A socket file removed meanwhile
+        (a tmp cleaner, a user) is made again, so `ps` and `down` always find a running supervisor."""
+        await self._listen(path)
+        self._guard = asyncio.get_running_loop().create_task(self._keep(path))
+
+    async def _listen(self, path: Path) -> None:
         self._server = await asyncio.start_unix_server(self._serve, path=str(path), limit=LINE_LIMIT)
         os.chmod(path, 0o600)
+        self._inode = path.stat().st_ino
+
+    async def _keep(self, path: Path) -> None:
+        while True:
+            await asyncio.sleep(SOCKET_CHECK)
+            try:
+                intact = path.stat().st_ino == self._inode
+            except FileNotFoundError:
+                intact = False
+            if not intact and self._server is not None:
+                self._server.close()
+                with contextlib.suppress(FileNotFoundError):
+                    if path.is_socket():
+                        path.unlink()  # another one's socket at our path: ours is the supervisor that runs
+                await self._listen(path)
 
     async def close(self) -> None:
         """Stop listening, let pending answers (`down`'s) go out, then end every connection."""
+        if self._guard is not None:
+            self._guard.cancel()
         if self._server is not None:
             self._server.close()
         deadline = asyncio.get_running_loop().time() + CLOSE_GRACE
