@@ -45,3 +45,27 @@ def test_import_never_replaces_a_dangling_symlink(tmp_path: Path, capsys: pytest
     code = main(["-f", str(tmp_path / "formation.toml"), "import", str(tmp_path / "Procfile"), "--force"])
     assert code == 2 and "is a symlink" in capsys.readouterr().err
     assert not victim.exists() and (tmp_path / "formation.toml").is_symlink()
+
+
+@pytest.mark.engine("docker")
+def test_read_only_commands_write_nothing_and_down_removes_procfleets_state(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], docker_engine: None) -> None:
+    """ps, logs and down of an app never deployed leave the folder as it was; deploy then down leaves no
+    .procfleet behind (as `docker compose down` leaves nothing of a project)."""
+    import secrets
+
+    from tests.integration.conftest import BUSYBOX_IMAGE
+
+    name = f"pfro{secrets.token_hex(3)}"
+    (tmp_path / "formation.toml").write_text(f'[app]\nname = "{name}"\nimage = "{BUSYBOX_IMAGE}"\n'
+                                             '[processes.web]\ncommand = "sleep 60"\ncount = 1\nstop_timeout = "1s"\n')
+    args = ["-f", str(tmp_path / "formation.toml"), "-b", "compose"]
+    assert main([*args, "ps"]) == 0
+    assert main([*args, "logs"]) == 1
+    assert main([*args, "down"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["formation.toml"]
+    assert main([*args, "deploy", "-q"]) == 0
+    assert (tmp_path / ".procfleet").is_dir()
+    assert main([*args, "down", "-q"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["formation.toml"]
+    capsys.readouterr()

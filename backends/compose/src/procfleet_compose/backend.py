@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from procfleet.backend import FEATURES, ExportedApp, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
-from procfleet.errors import PlatformError, UsageError
+from procfleet.errors import NotRunning, PlatformError, UsageError
 from procfleet.model import App, Formation, ProcessType, fingerprint
 from procfleet.plan import Plan
 from procfleet.validation import Where
@@ -159,6 +159,8 @@ class ComposeBackend:
 
     def logs(self, formation: Formation, types: Sequence[str], follow: bool, tail: int | None) -> None:
         """`docker compose logs [TYPE…] [-f] [--tail N]`."""
+        if self.stored(formation) is None and not self.owned_containers(formation):
+            raise NotRunning(f"{formation.app.name} is not deployed on compose: run `procfleet deploy -b compose`")
         self._document(formation)
         self.engine(formation).logs(types, follow, tail, self.session.out, self.session.err)
 
@@ -171,12 +173,17 @@ class ComposeBackend:
 
     def down(self, formation: Formation, purge: bool) -> None:
         """`docker compose down --remove-orphans` on procfleet's project, then procfleet's copy goes too."""
-        self.owned_containers(formation)  # refuses when the project holds anything that is not procfleet's
+        containers = self.owned_containers(formation)  # refuses when the project holds what is not procfleet's
+        if self.stored(formation) is None and not containers:
+            # never deployed (or already down): nothing to stop, and no state file written just to say so
+            self.session.err.write(f"nothing of {formation.app.name} runs on compose: nothing to stop\n")
+            return
         self._document(formation)
         self.engine(formation).down()
         path = self.compose_file(formation)
         if path.exists() and composefile.is_ours(path):
             path.unlink()
+        composefile.remove_empty_state(path)
 
     def export(self, app: str) -> ExportedApp | None:
         """The file the Compose project `app` was started from, and its containers per service; reads only."""

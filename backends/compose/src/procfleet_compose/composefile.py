@@ -47,6 +47,21 @@ def write(path: Path, text: str) -> None:
     write_atomic(path, text, private=True)  # it holds the app's env values
 
 
+def remove_empty_state(path: Path) -> None:
+    """After down: the folder of procfleet's compose copies, and the state folder with its .gitignore, go when
+    nothing else is left in them (a user's own files there are kept, and so are the folders)."""
+    folder = path.parent
+    state = folder.parent
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+    ignore = state / ".gitignore"
+    if state.name == STATE_FOLDER and state.is_dir() and {p.name for p in state.iterdir()} <= {".gitignore"}:
+        if ignore.is_file() and ignore.read_text().startswith("# procfleet's state"):
+            ignore.unlink()
+        if not any(state.iterdir()):
+            state.rmdir()
+
+
 def read(path: Path) -> dict[str, Any] | None:
     """procfleet's copy as data, or None when there is none (or it is not procfleet's)."""
     if not path.is_file() or not is_ours(path):
