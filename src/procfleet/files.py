@@ -13,10 +13,7 @@ from procfleet.errors import UsageError
 
 
 def write_new(path: Path, content: str, force: bool) -> None:
-    """Write a file that must not already exist unless force is given; a symlink (even a dangling one) counts as
-    existing, and is never replaced by a file."""
-    if path.is_symlink() and not path.exists():
-        raise UsageError(f"{path} is a symlink to {os.readlink(path)}, which does not exist: not writing through it")
+    """Write a file that must not already exist unless force is given (write_atomic refuses a dangling symlink)."""
     if path.exists() and not force:
         raise UsageError(f"{path} already exists: pass --force to overwrite it")
     write_atomic(path, content)

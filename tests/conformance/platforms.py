@@ -23,6 +23,7 @@ from typing import Any
 
 import requests
 
+from tests.integration.nomad.conftest import eventually
 from tests.nomad_sim import NomadSimulator
 
 PROBE_IMAGE = "procfleet-test/probe:latest"
@@ -51,18 +52,6 @@ class Run:
     code: int
     out: str
     err: str
-
-
-def eventually(check: Callable[[], Any], timeout: float = DEADLINE, what: str = "condition") -> Any:
-    """Poll check until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(0.1)
 
 
 def docker(*args: str) -> str:
@@ -106,7 +95,8 @@ class Platform:
         env = {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1", **self.environ}
         self.supervisor = subprocess.Popen([sys.executable, "-m", "procfleet", "deploy"], cwd=self.folder, env=env,
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
-        eventually(self.converged if wait else lambda: self.cli("ps").code == 0, what=f"{self.app} on local")
+        eventually(self.converged if wait else lambda: self.cli("ps").code == 0, timeout=DEADLINE,
+                   what=f"{self.app} on local")
 
     def starts(self, *types: str) -> dict[str, int]:
         """How many times each instance has started, from the probes' start lines in the logs."""
@@ -141,7 +131,8 @@ class Platform:
             seen = {name: json.loads(text.removeprefix("PROBE "))
                     for name, text in self.logs(*types) if text.startswith("PROBE {")}
             return seen if len(seen) >= count else {}
-        result: dict[str, dict[str, Any]] = eventually(found, what=f"{count} probe reports on {self.backend}")
+        result: dict[str, dict[str, Any]] = eventually(found, timeout=DEADLINE,
+                                                       what=f"{count} probe reports on {self.backend}")
         return result
 
     def follow(self, *types: str) -> Follower:

@@ -6,7 +6,8 @@ import time
 
 from procfleet import registry
 from procfleet.backend import declared_differences
-from tests.conformance.platforms import Platform, eventually
+from tests.conformance.platforms import Platform
+from tests.integration.nomad.conftest import eventually
 
 FORMATION = """
 [processes.crash]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conformance.platforms import Platform, eventually
+from tests.conformance.platforms import Platform
+from tests.integration.nomad.conftest import eventually
 
 FORMATION = """
 [processes.web]

@@ -159,9 +159,10 @@ class ComposeBackend:
 
     def logs(self, formation: Formation, types: Sequence[str], follow: bool, tail: int | None) -> None:
         """`docker compose logs [TYPE…] [-f] [--tail N]`."""
-        if self.stored(formation) is None and not self.owned_containers(formation):
+        stored = self.stored(formation)
+        if stored is None and not self.owned_containers(formation):
             raise NotRunning(f"{formation.app.name} is not deployed on compose: run `procfleet deploy -b compose`")
-        self._document(formation)
+        self._document(formation, stored)
         self.engine(formation).logs(types, follow, tail, self.session.out, self.session.err)
 
     def run(self, formation: Formation, argv: Sequence[str], process: str | None) -> int:
@@ -174,11 +175,12 @@ class ComposeBackend:
     def down(self, formation: Formation, purge: bool) -> None:
         """`docker compose down --remove-orphans` on procfleet's project, then procfleet's copy goes too."""
         containers = self.owned_containers(formation)  # refuses when the project holds what is not procfleet's
-        if self.stored(formation) is None and not containers:
+        stored = self.stored(formation)
+        if stored is None and not containers:
             # never deployed (or already down): nothing to stop, and no state file written just to say so
             self.session.err.write(f"nothing of {formation.app.name} runs on compose: nothing to stop\n")
             return
-        self._document(formation)
+        self._document(formation, stored)
         self.engine(formation).down()
         path = self.compose_file(formation)
         if path.exists() and composefile.is_ours(path):
@@ -190,12 +192,13 @@ class ComposeBackend:
         placeholder = Formation(app=App(name=app), processes={})  # the engine wants one for its error messages
         return exported(app, Engine(placeholder, app).containers())
 
-    def _document(self, formation: Formation) -> dict[str, Any]:
-        """procfleet's copy of the compose file, re-created at the live counts if it is gone (deployed elsewhere).
+    def _document(self, formation: Formation, stored: dict[str, Any] | None = None) -> dict[str, Any]:
+        """procfleet's copy of the compose file (stored: as the caller already read it), re-created at the live
+        counts if it is gone (deployed elsewhere).
 
         Compose always gets a file procfleet wrote: without one it would read a compose.yaml in the working folder.
         """
-        document = self.stored(formation)
+        document = stored if stored is not None else self.stored(formation)
         if document is None:
             live = {name: item.count for name, item in self.live(formation).items()}
             counts = {name: live.get(name, 0) for name in formation.processes}
