@@ -2,6 +2,7 @@
 
 # No `from __future__ import annotations` here: typer reads every command's annotations, and as strings it would
 # compile and evaluate each of them again on every run (about 10 ms).
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -350,6 +351,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error_output(argv).error("interrupted")
         return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:  # `procfleet ps | head -1`: the reader left, nothing more to say
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return int(ExitCode.PLATFORM)
+    except OSError as exc:  # the last net under a file or device that failed where nothing expected it
+        where = f"{exc.filename}: " if exc.filename else ""
+        _error_output(argv).error(f"{where}{exc.strerror or exc}")
+        return int(ExitCode.PLATFORM)
     return result if isinstance(result, int) else int(ExitCode.OK)
 
 

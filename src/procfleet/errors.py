@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from procfleet.exitcodes import ExitCode
+
+
+def quoted(text: str) -> str:
+    """A string in double quotes as TOML writes it, control characters escaped, so a message stays one line."""
+    if text.isprintable():
+        return f'"{text}"'
+    return json.dumps(text, ensure_ascii=False)
 
 
 class ProcfleetError(Exception):
@@ -26,10 +34,14 @@ class FormationError(UsageError):
         self.file = str(file)
         self.key = key
         self.message = message
-        # a key may hold a newline or another control character (a quoted TOML key): escaped, the line stays one
-        shown = key if key.isprintable() else key.encode("unicode_escape").decode("ascii")
-        where = f"{self.file}: {shown}: " if key else f"{self.file}: "
+        # a key or a file name may hold a newline or another control character: escaped, the line stays one
+        shown, name = (_escaped(text) for text in (key, self.file))
+        where = f"{name}: {shown}: " if key else f"{name}: "
         super().__init__(where + message)
+
+
+def _escaped(text: str) -> str:
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
 class BackendNotFound(UsageError):

@@ -26,7 +26,7 @@ def locate(explicit: Path | None, cwd: Path, environ: Mapping[str, str]) -> Path
     if (cwd / DEFAULT_FILE).exists():
         return Path(DEFAULT_FILE) if cwd == Path.cwd() else cwd / DEFAULT_FILE
     pyproject = cwd / PYPROJECT
-    if pyproject.exists() and "procfleet" in _read(pyproject).get("tool", {}):
+    if pyproject.exists() and _has_procfleet_table(_read(pyproject)):
         return Path(PYPROJECT) if cwd == Path.cwd() else pyproject
     raise UsageError(
         f"no {DEFAULT_FILE} in {cwd}: pass -f PATH, set {ENV_VAR}, add [tool.procfleet] to {PYPROJECT}, "
@@ -41,13 +41,23 @@ def load(explicit: Path | None = None, cwd: Path | None = None,
     document = _read(path)
     if _is_pyproject(path, document):
         tool = document.get("tool", {})
-        if not isinstance(tool, Mapping) or "procfleet" not in tool:
+        if not isinstance(tool, Mapping):
+            raise FormationError(path, "tool", f"expected a table, got {type(tool).__name__}")
+        if "procfleet" not in tool:
             raise FormationError(path, "tool.procfleet", "missing table [tool.procfleet]")
+        if not isinstance(tool["procfleet"], Mapping):
+            raise FormationError(path, "tool.procfleet", f"expected a table, got {type(tool['procfleet']).__name__}")
         return build_formation(tool["procfleet"], path, key_prefix="tool.procfleet.")
     return build_formation(document, path)
 
 
 MAX_FILE_BYTES = 2**20  # a formation (or pyproject.toml) is a few KiB; anything past 1 MiB is not one
+
+
+def _has_procfleet_table(document: Mapping[str, Any]) -> bool:
+    # any `procfleet` key under a `tool` table counts: load() then says what is wrong with it
+    tool = document.get("tool")
+    return isinstance(tool, Mapping) and "procfleet" in tool
 
 
 def _is_pyproject(path: Path, document: Mapping[str, Any]) -> bool:
@@ -70,3 +80,5 @@ def _read(path: Path) -> dict[str, Any]:
         raise FormationError(path, "", f"invalid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise FormationError(path, "", "invalid TOML: not UTF-8 text") from None
+    except OSError as exc:  # a symlink loop, no permission, a device that fails
+        raise FormationError(path, "", f"cannot read: {exc.strerror or exc}") from None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING
 
-from procfleet.errors import BackendLoadError, BackendNotFound
+from procfleet.errors import BackendLoadError, BackendNotFound, quoted
 from procfleet.validation import did_you_mean
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def lookup(name: str) -> Discovered:
     available = discover()
     if name not in available:
         names = ", ".join(available) or "none installed"
-        raise BackendNotFound(f'unknown backend "{name}"{did_you_mean(name, available)}; available: {names}')
+        raise BackendNotFound(f'unknown backend {quoted(name)}{did_you_mean(name, available)}; available: {names}')
     return available[name]
 
 

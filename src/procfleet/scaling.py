@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from procfleet.errors import UsageError
+from procfleet.errors import UsageError, quoted
 from procfleet.validation import unknown_type
 
 _SPEC = re.compile(r"^([a-z][a-z0-9-]*)(=|\+|-)([0-9]+)\Z")  # ASCII digits, and no newline after them
@@ -37,7 +37,7 @@ def parse_specs(arguments: Iterable[str]) -> list[ScaleSpec]:
     for argument in arguments:
         match = _SPEC.match(argument.strip())
         if not match:
-            raise UsageError(f'cannot read "{argument}": write TYPE=N, TYPE+N or TYPE-N (e.g. web=3 worker+2)')
+            raise UsageError(f'cannot read {quoted(argument)}: write TYPE=N, TYPE+N or TYPE-N (e.g. web=3 worker+2)')
         process, op, amount = match.group(1), match.group(2), int(match.group(3))
         if process in seen:
             raise UsageError(f'"{process}" is named twice')

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import re
 import signal
@@ -12,20 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from procfleet.errors import FormationError
+from procfleet.errors import FormationError, quoted
 from procfleet.units import parse_duration, parse_memory
 
 # \Z, not $: `$` also matches before a trailing newline, which would let "web\n" through.
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,62}\Z")
 ENV_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 T = TypeVar("T")
-
-
-def quoted(text: str) -> str:
-    """A string in double quotes as TOML writes it, control characters escaped, so a message stays one line."""
-    if text.isprintable():
-        return f'"{text}"'
-    return json.dumps(text, ensure_ascii=False)
 
 
 def describe(value: Any) -> str:
@@ -73,7 +65,7 @@ def table(value: Any, where: Where) -> Mapping[str, Any]:
 def unknown_type(name: str, names: Iterable[str]) -> str:
     """The message for a process type the formation does not have, with the closest one and the whole list."""
     names = list(names)
-    return f'no process type "{name}"{did_you_mean(name, names)}; the formation has: {", ".join(names)}'
+    return f'no process type {quoted(name)}{did_you_mean(name, names)}; the formation has: {", ".join(names)}'
 
 
 def reject_unknown(data: Mapping[str, Any], allowed: Iterable[str], where: Where) -> None:

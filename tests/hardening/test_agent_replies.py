@@ -20,10 +20,11 @@ class OddAgent(BaseHTTPRequestHandler):
 
     body: ClassVar[bytes] = b"[]"
     index: ClassVar[str] = "1"
+    status: ClassVar[int] = 200
 
     def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
+        self.send_response(OddAgent.status)
+        self.send_header("Content-Type", "application/json" if OddAgent.status == 200 else "text/plain")
         self.send_header("X-Nomad-Index", OddAgent.index)
         self.send_header("Content-Length", str(len(OddAgent.body)))
         self.end_headers()
@@ -35,6 +36,7 @@ class OddAgent(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def odd_agent() -> Iterator[str]:
+    OddAgent.body, OddAgent.index, OddAgent.status = b"[]", "1", 200
     server = ThreadingHTTPServer(("127.0.0.1", 0), OddAgent)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -56,3 +58,27 @@ def test_a_reply_of_the_wrong_shape_is_one_line(tmp_path: Path, capsys: pytest.C
     assert main(["-f", str(tmp_path / "formation.toml"), "ps", "-b", "nomad"]) == 1
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+
+
+def test_a_huge_error_body_is_cut(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                  monkeypatch: pytest.MonkeyPatch, odd_agent: str) -> None:
+    """A proxy's error page or a dump in a 500 is not poured onto the terminal."""
+    OddAgent.status, OddAgent.body = 500, b"x" * 200_000
+    (tmp_path / "formation.toml").write_text(FORMATION)
+    monkeypatch.setenv("NOMAD_ADDR", odd_agent)
+    assert main(["-f", str(tmp_path / "formation.toml"), "ps", "-b", "nomad"]) == 1
+    err = capsys.readouterr().err
+    assert "(500)" in err and "more characters" in err and len(err) < 2000, err[:300]
+
+
+def test_an_address_with_a_path_prefix_is_named_not_taken_for_a_missing_job(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, odd_agent: str) -> None:
+    """Under a prefix every path falls through to Nomad's empty 404 (command/agent/http.go
+    handleRootFallthrough); "job not found" would make `ps` say the app is not deployed and `deploy` fail later."""
+    OddAgent.status, OddAgent.body = 404, b""
+    (tmp_path / "formation.toml").write_text(FORMATION)
+    monkeypatch.setenv("NOMAD_ADDR", f"{odd_agent}/nomad")
+    assert main(["-f", str(tmp_path / "formation.toml"), "ps", "-b", "nomad"]) == 1
+    err = capsys.readouterr().err
+    assert "has no Nomad API at /nomad/v1/job/shop" in err and "with no path" in err, err
+    assert len(err.strip().splitlines()) == 1, err

@@ -105,7 +105,9 @@ class Api:
                         raise ApiError(501, f"the Nomad simulator does not implement /v1/job/:job_id{suffix}")
                     return self._pick(routes, request), rest.removesuffix(suffix)
             return self._pick(self.job_routes[""], request), rest
-        raise ApiError(404, "404 page not found")
+        # command/agent/http.go handleRootFallthrough: a path no handler owns is a 404 with an empty body
+        # (and "/" a 307 to /ui/, which procfleet never asks for)
+        raise ApiError(404, "")
 
     @staticmethod
     def _pick(routes: dict[str, Handler], request: Request) -> Handler:

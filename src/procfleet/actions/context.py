@@ -11,7 +11,7 @@ from pathlib import Path
 from procfleet import loader, registry
 from procfleet.backend import FEATURES, Backend, Session, declared_differences, depends_on, max_count
 from procfleet.console import Output
-from procfleet.errors import FormationError, UsageError
+from procfleet.errors import FormationError, UsageError, quoted
 from procfleet.model import Formation
 from procfleet.validation import Where, did_you_mean
 
@@ -41,8 +41,8 @@ def load_formation(ctx: Context) -> Formation:
     names = ", ".join(available) or "none installed"
     if formation.app.backend not in available:
         where = Where(formation.source, formation.key_prefix + "app.backend")
-        raise where.error(f'unknown backend "{formation.app.backend}"{did_you_mean(formation.app.backend, available)}'
-                          f"; available: {names}")
+        chosen = formation.app.backend
+        raise where.error(f"unknown backend {quoted(chosen)}{did_you_mean(chosen, available)}; available: {names}")
     root = Where(formation.source, formation.key_prefix + "backends")
     for name, options in formation.backends.items():
         where = root.child(name)

@@ -5,12 +5,12 @@ python_on_whales is imported here only, when a method first talks to Docker: ren
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
+from procfleet import dockerjson
 from procfleet.errors import PlatformError
 from procfleet.lognames import RenamedLines, compose_prefix
 from procfleet.model import Formation
@@ -54,6 +54,8 @@ class Engine:
             raise PlatformError(failures.docker_missing()) from exc
         except DockerException as exc:
             raise PlatformError(f"{action}: {self.explain(exc)}") from exc
+        except ValueError as exc:  # python-on-whales could not parse what `docker` printed
+            raise dockerjson.not_docker(action, exc) from exc
 
     def explain(self, exc: DockerException) -> str:
         """What went wrong, checking the engine for the cases its output leaves open."""
@@ -99,7 +101,7 @@ class Engine:
                 if "no such" not in (exc.stderr or "").lower():
                     raise
                 output = exc.stdout or "[]"
-        return [parse(item) for item in json.loads(output or "[]")]
+        return [parse(item) for item in dockerjson.objects(output, "cannot list the project's containers")]
 
     def up(self, *, services: Sequence[str] | None = None, scales: Mapping[str, int] | None = None,
            recreate: bool = True, dependencies: bool = True, remove_orphans: bool = False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 from collections.abc import Iterator
@@ -68,7 +69,12 @@ class Client:
             raise PlatformError(f"lost the supervisor at {self.where.socket}: {exc}") from exc
         if not line:
             return None
-        message: dict[str, Any] = json.loads(line)
+        message: Any = None
+        with contextlib.suppress(ValueError):
+            message = json.loads(line)
+        if not isinstance(message, dict):  # not our supervisor's protocol: something else listens there
+            raise PlatformError(f"{self.where.socket} answered with something that is not a procfleet supervisor's "
+                                f"reply: {line[:80]!r}")
         if message.get("ok") is False:
             raise _refusal(message)
         return message

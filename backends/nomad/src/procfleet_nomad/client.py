@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 from nomad.api import Evaluation, Job, Jobs
@@ -236,6 +236,14 @@ class NomadClient:
                 response: requests.Response = requester.request(*parts, method=method, params=dict(params or {}),
                                                                  json=body, stream=stream, timeout=timeout)
         except URLNotFoundNomadException as exc:
+            if not exc.nomad_resp.text.strip():
+                # Nomad's handlers always say what was not found ("job not found"); an empty 404 is its
+                # fallthrough for a path no API has (command/agent/http.go handleRootFallthrough): NOMAD_ADDR
+                # points under a prefix, or at something else
+                path = urlsplit(exc.nomad_resp.url).path
+                raise PlatformError(f"{self.connection.address} has no Nomad API at {path} (404 with no message) "
+                                    f"while {what}: NOMAD_ADDR must be the agent's "
+                                    "address, such as http://127.0.0.1:4646, with no path") from exc
             raise NotFound(self._refusal_text(what, exc.nomad_resp)) from exc
         except URLNotAuthorizedNomadException as exc:
             raise PlatformError(self._denied(what, exc.nomad_resp)) from exc
@@ -302,9 +310,15 @@ class NomadClient:
         reason = found.group(1).strip() if found else type(error).__name__
         return f"{where}: {reason} (is the agent running, and NOMAD_ADDR its HTTP address with the right scheme?)"
 
+MESSAGE_LIMIT = 600  # Nomad's own errors are a few lines; a proxy's HTML page or a dump is cut
+
+
 def nomad_message(text: str) -> str:
-    """Nomad's text/plain error, its multierror layout kept readable on one screen."""
-    return text.strip().replace("\n\t", "\n  ")
+    """Nomad's text/plain error, its multierror layout kept readable on one screen, cut past MESSAGE_LIMIT."""
+    text = text.strip()
+    if len(text) > MESSAGE_LIMIT:
+        text = f"{text[:MESSAGE_LIMIT]}… ({len(text) - MESSAGE_LIMIT} more characters)"
+    return text.replace("\n\t", "\n  ")
 
 
 def _id(job_or_alloc_id: str) -> str:

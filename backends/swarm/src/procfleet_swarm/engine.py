@@ -6,7 +6,6 @@ stack's objects are read as JSON (`docker … inspect`) in a few calls per look,
 
 from __future__ import annotations
 
-import json
 import os
 import selectors
 import subprocess
@@ -16,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
+from procfleet import dockerjson
 from procfleet.errors import PlatformError
 from procfleet.lognames import RenamedLines, swarm_prefix
 from procfleet_swarm import failures
@@ -62,6 +62,8 @@ class Engine:
             raise PlatformError(f"{action}: {failures.explain(_output(exc))}") from exc
         except FileNotFoundError as exc:  # the binary went away since python-on-whales found it
             raise PlatformError(failures.docker_missing()) from exc
+        except ValueError as exc:  # python-on-whales could not parse what `docker` printed
+            raise dockerjson.not_docker(action, exc) from exc
 
     def _run(self, *args: str, stdin: bytes | None = None) -> str:
         from python_on_whales.utils import run
@@ -87,8 +89,7 @@ class Engine:
             if "no such" not in stderr and "not found" not in stderr:
                 raise
             output = exc.stdout or "[]"
-        loaded = json.loads(output or "[]")
-        return [item for item in loaded if isinstance(item, dict)]
+        return dockerjson.objects(output, f"cannot inspect the stack's {kind[-1] if kind else 'object'}s")
 
     # -- looking -------------------------------------------------------------------------------------------
 
