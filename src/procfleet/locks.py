@@ -2,7 +2,8 @@
 
 `scale web+1` reads the live count and sends an absolute one (the platforms' replica APIs are absolute): ten at
 once would each read the same count. Under this lock they run one after another and each sees the last one's
-result, as `heroku ps:scale web+1` does on Heroku's side.
+result, as `heroku ps:scale web+1` does on Heroku's side. `deploy` takes the same lock, so a deploy and a scale
+at once run one after the other instead of each undoing the other's counts.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import hashlib
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from procfleet.errors import PlatformError
@@ -31,13 +32,20 @@ def lock_folder() -> Path:
 
 
 @contextlib.contextmanager
-def app_lock(backend: str, app: str, where: str = "") -> Iterator[None]:
-    """Hold the lock of one app on one backend (and platform address) for the duration of the block."""
+def app_lock(backend: str, app: str, where: str = "",
+             waiting: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the lock of one app on one backend (and platform address) for the duration of the block; when
+    another procfleet holds it, call waiting (to tell the user) and wait for it."""
     key = hashlib.sha256(f"{backend}\0{app}\0{where}".encode()).hexdigest()[:24]
     path = lock_folder() / f"{key}.lock"
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is not None:
+                waiting()
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield
     finally:
         os.close(descriptor)  # closing releases the lock

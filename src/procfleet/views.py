@@ -119,6 +119,10 @@ def show_status(output: Output, status: Status) -> None:
     if output.json:
         output.data(status_json(status))
         return
+    if not status.types and not status.instances:
+        output.info(f"nothing of {status.app} runs on {status.backend}: start it with "
+                    f"`procfleet deploy -b {status.backend}`")
+        return
     types = _table(title=f"{status.app} on {status.backend}", title_justify="left")
     placed = any(item.placed is not None for item in status.types)  # platforms that place before running
     for column in ("type", "desired", *(["placed"] if placed else []), "running", "healthy"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -37,13 +38,29 @@ class Deployed:
 
 def deploy(ctx: Context, keep_counts: bool, wait: WaitOptions,
            show_plan: Callable[[Plan], None] | None = None) -> Deployed:
-    """Plan, show the plan, apply it, and wait for the platform."""
+    """Plan, show the plan, apply it, and wait for the platform, under the app's lock (see locks.py)."""
     formation, backend = _open(ctx)
-    the_plan = make_plan(formation, backend.name, backend.live(formation), keep_counts,
-                         fingerprint_of=fingerprint_for(backend))
-    if show_plan is not None:
-        show_plan(the_plan)
-    return Deployed(plan=the_plan, outcome=backend.apply(formation, the_plan, wait))
+    with contextlib.ExitStack() as held:
+        held.enter_context(_change_lock(ctx, backend, formation))
+        live = backend.live(formation)
+        the_plan = make_plan(formation, backend.name, live, keep_counts, fingerprint_of=fingerprint_for(backend))
+        if show_plan is not None:
+            show_plan(the_plan)
+        if getattr(backend, "runs_in_foreground", False) and not live:
+            # about to become the supervisor until it stops: its own lock (one supervisor per app) serialises
+            # from here, and scale must reach it meanwhile
+            held.close()
+        outcome = backend.apply(formation, the_plan, wait)
+    return Deployed(plan=the_plan, outcome=outcome)
+
+
+def _change_lock(ctx: Context, backend: Backend, formation: Formation) -> contextlib.AbstractContextManager[None]:
+    """The app's lock, saying so when another deploy or scale holds it and this one waits."""
+    def waiting() -> None:
+        ctx.output.info(f"waiting for another procfleet deploy or scale of {formation.app.name} on "
+                        f"{backend.name} to finish")
+
+    return app_lock(backend.name, formation.app.name, waiting=waiting)
 
 
 @dataclass(frozen=True)
@@ -60,7 +77,7 @@ def scale(ctx: Context, arguments: Sequence[str], wait: WaitOptions, save: bool)
     specs = parse_specs(arguments)
     formation, backend = _open(ctx)
     # read, resolve and send under one lock: ten `scale web+1` at once end at +10, not +1
-    with app_lock(backend.name, formation.app.name):
+    with _change_lock(ctx, backend, formation):
         live = backend.live(formation)
         if not live:
             raise NotRunning(f'{formation.app.name} is not running on {backend.name}: start it with '

@@ -36,6 +36,7 @@ class Client:
             sock.connect(str(where.socket))
         except (FileNotFoundError, ConnectionRefusedError):
             sock.close()  # refused: the socket file outlived its supervisor
+            runtime.clear_stale(where)
             return None
         except OSError as exc:
             sock.close()

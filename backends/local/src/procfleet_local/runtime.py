@@ -94,6 +94,34 @@ def claim(where: Address) -> int:
     return fd
 
 
+def clear_stale(where: Address) -> bool:
+    """Remove the socket and lock files of a supervisor that died without removing them (SIGKILL, a crash, the
+    machine's power); True if they were stale. A live supervisor holds the lock, and its files are left alone."""
+    try:
+        fd = os.open(where.lock, os.O_RDWR | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        fd = None  # no lock file: nobody claims the app, so a socket file here is stale
+    except OSError:
+        return False
+    try:
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False  # a supervisor runs (and makes its socket again if it was removed)
+            if not _same_file(fd, where.lock):
+                return False  # replaced meanwhile by a supervisor starting now
+        found = False
+        for path in (where.socket, where.lock) if fd is not None else (where.socket,):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                found = True
+        return found
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
 def _same_file(fd: int, path: Path) -> bool:
     try:
         on_disk = path.stat()

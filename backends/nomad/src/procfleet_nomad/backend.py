@@ -77,8 +77,11 @@ class NomadBackend:
         return live_types(job, expected)
 
     def status(self, formation: Formation) -> Status:
-        """Desired/placed/running/healthy per group from the scale status, and one row per allocation."""
-        job = self._deployed(formation)
+        """Desired/placed/running/healthy per group from the scale status, and one row per allocation; an empty
+        status when the job does not exist, as every backend answers for an app never deployed."""
+        job = self._read(formation)
+        if job is None:
+            return Status(backend=self.name, app=formation.app.name)
         client = self._nomad(formation)
         scale = client.scale_status(job_id(formation))
         allocs = client.allocations(job_id(formation)).body or []
