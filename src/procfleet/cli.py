@@ -3,6 +3,7 @@
 # No `from __future__ import annotations` here: typer reads every command's annotations, and as strings it would
 # compile and evaluate each of them again on every run (about 10 ms).
 import contextlib
+import math
 import os
 import sys
 from pathlib import Path
@@ -157,7 +158,15 @@ KeepCountsOption = Annotated[bool, typer.Option("--keep-counts", help="Keep ever
                                                  "PreserveCounts).")]
 WaitOption = Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until the platform runs the new counts "
                                           "(and they are healthy where a check exists).")]
-TimeoutOption = Annotated[float, typer.Option("--timeout", min=0, help="Seconds to wait before giving up.")]
+def _finite_seconds(value: float) -> float:
+    """--timeout: a number of seconds; inf and nan are not (a wait that never ends is Ctrl-C's job)."""
+    if not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a number of seconds")
+    return value
+
+
+TimeoutOption = Annotated[float, typer.Option("--timeout", min=0, callback=_finite_seconds,
+                                              help="Seconds to wait before giving up.")]
 
 
 def _wait_options(context: "Context", wait: bool, timeout: float) -> Any:

@@ -69,3 +69,15 @@ def test_ports_past_65535_are_refused_at_deploy_and_at_scale(tmp_path: Path) -> 
         assert app.counts() == {"web": (1, 1)}
     finally:
         app.cleanup()
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e400"])
+@pytest.mark.parametrize("command", [["deploy"], ["scale", "web=2", "--wait"],
+                                     ["migrate", "--from", "local", "--to", "compose"]], ids=" ".join)
+def test_a_timeout_that_is_not_a_number_of_seconds_is_refused_before_anything_runs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str], value: str) -> None:
+    """`--timeout inf` would make a wait that never gives up: refused as a usage error, nothing started."""
+    path = tmp_path / "formation.toml"
+    path.write_text('[app]\nname = "a"\n[processes.web]\ncommand = "sleep 60"\n')
+    assert main(["-f", str(path), *command, "--timeout", value]) == 2
+    assert "is not a number of seconds" in capsys.readouterr().err
