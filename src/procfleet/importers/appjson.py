@@ -12,7 +12,7 @@ from procfleet.importers.nomad import read_json
 from procfleet.importers.procfile import RELEASE, dotenv_beside, read_text, release_warning
 from procfleet.importers.result import NO_KEY, ImportResult, Report
 from procfleet.model import ProcessType, Resources
-from procfleet.procfile import parse_procfile
+from procfleet.procfile import ProcfileEntry, parse_procfile
 from procfleet.validation import Where
 
 FORMAT = "app.json"
@@ -32,6 +32,10 @@ DYNO_MEMORY = {
     "free": "512M", "eco": "512M", "hobby": "512M", "basic": "512M", "standard-1x": "512M", "1x": "512M",
     "standard-2x": "1G", "2x": "1G", "performance-m": "2560M", "performance-l": "14G",
 }
+# What Heroku starts a new app's types at. Heroku: "By default, only web processes are scaled to 1; other process
+# types are scaled to 0", unless `formation` sets their quantity; an entry there without one gets 1.
+UNLISTED_QUANTITY = {"web": 1}
+LISTED_QUANTITY = 1
 
 
 def read_app_json(path: Path, environ: Mapping[str, str]) -> ImportResult:
@@ -56,7 +60,7 @@ def read_app_json(path: Path, environ: Mapping[str, str]) -> ImportResult:
 
 
 def _processes(path: Path, formation: Mapping[str, Any], report: Report) -> dict[str, ProcessType]:
-    """The Procfile's types (Heroku's commands live there), with `formation.<type>.quantity` as the count."""
+    """The Procfile's types (Heroku's commands live there), each with the count Heroku would start it at."""
     procfile = path.parent / "Procfile"
     entries, renames = parse_procfile(read_text(procfile), procfile) if procfile.is_file() else ([], [])
     report.lines.extend(renames)  # one line per renamed type, naming its Procfile line
@@ -69,24 +73,47 @@ def _processes(path: Path, formation: Mapping[str, Any], report: Report) -> dict
         if original not in commands:
             report.skipped(at.key, f"no command: the Procfile beside {path.name} has no {original}: line")
             continue
-        for key in settings:
-            if key not in ("quantity", "size"):
-                report.skipped(at.child(key).key, NO_KEY)
-        name = commands[original].name
-        count = settings.get("quantity")
-        processes[name] = ProcessType(name=name, command=commands[original].command,
-                                      count=None if count is None else v.integer(count, at.child("quantity")),
-                                      resources=_dyno_resources(settings.get("size"), at.child("size"), report))
+        processes[commands[original].name] = _listed(commands[original], settings, at, report)
     for entry in entries:
         if entry.original in formation:
             continue
         if entry.original == RELEASE:
             report.lines.append(release_warning(procfile, entry))
             continue
-        processes[entry.name] = ProcessType(name=entry.name, command=entry.command)
+        processes[entry.name] = _unlisted(entry, where.child(entry.original), report)
     if not processes:
         raise where.error(f"no process type with a command: put a Procfile beside {path.name}")
     return processes
+
+
+def _listed(entry: ProcfileEntry, settings: Mapping[str, Any], at: Where, report: Report) -> ProcessType:
+    """A type `formation` lists, with its quantity and dyno size; its other keys are reported."""
+    for key in settings:
+        if key not in ("quantity", "size"):
+            report.skipped(at.child(key).key, NO_KEY)
+    return ProcessType(name=entry.name, command=entry.command, count=_quantity(settings, at, report),
+                       resources=_dyno_resources(settings.get("size"), at.child("size"), report))
+
+
+def _quantity(settings: Mapping[str, Any], at: Where, report: Report) -> int:
+    """`quantity` as the count; without one, Heroku's default for a listed type, noted."""
+    quantity = settings.get("quantity")
+    if quantity is not None:
+        return v.integer(quantity, at.child("quantity"))
+    report.note(at.key, f"no quantity: Heroku starts it at {_dynos(LISTED_QUANTITY)}, "
+                f"imported with count = {LISTED_QUANTITY}")
+    return LISTED_QUANTITY
+
+
+def _unlisted(entry: ProcfileEntry, at: Where, report: Report) -> ProcessType:
+    """A Procfile type `formation` does not list, at the count Heroku starts it at (web 1, others 0), noted."""
+    count = UNLISTED_QUANTITY.get(entry.original, 0)
+    report.note(at.key, f"not listed in formation: Heroku starts it at {_dynos(count)}, imported with count = {count}")
+    return ProcessType(name=entry.name, command=entry.command, count=count)
+
+
+def _dynos(count: int) -> str:
+    return f"{count} dyno" if count == 1 else f"{count} dynos"
 
 
 def _dyno_resources(size: Any, where: Where, report: Report) -> Resources:

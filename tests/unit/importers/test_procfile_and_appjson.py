@@ -51,13 +51,47 @@ def test_app_json_needs_the_procfile_for_commands(write: Write) -> None:
 
 
 def test_app_json_env_values_and_counts(write: Write) -> None:
-    """Values (string or {value}) become the app's env; a Procfile type missing from formation has no count."""
+    """Values (string or {value}) become the app's env; a Procfile type missing from formation starts at 0."""
     write("Procfile", "web: serve\nworker: work\n")
     document = {"env": {"A": "1", "B": {"value": True}}, "formation": {"web": {"quantity": 3}}}
     path = write("app.json", json.dumps(document))
     result = read_source(path, None, {})
     assert dict(result.env) == {"A": "1", "B": "true"}
-    assert {n: p.count for n, p in result.processes.items()} == {"web": 3, "worker": None}
+    assert {n: p.count for n, p in result.processes.items()} == {"web": 3, "worker": 0}
+
+
+def test_app_json_types_formation_does_not_list_start_as_on_heroku(write: Write) -> None:
+    """Heroku starts an unlisted web at 1 dyno and any other unlisted type at 0; each is a line of the report."""
+    write("Procfile", "release: ./migrate\nweb: serve\nworker: work\nmy_clock: tick\n")
+    path = write("app.json", json.dumps({"formation": {}}))
+    result = read_source(path, None, {})
+    assert {n: p.count for n, p in result.processes.items()} == {"web": 1, "worker": 0, "my-clock": 0}
+    notes = [line for line in result.warnings if "not listed in formation" in line]
+    assert notes == [
+        f"{path}: formation.web: not listed in formation: Heroku starts it at 1 dyno, imported with count = 1",
+        f"{path}: formation.worker: not listed in formation: Heroku starts it at 0 dynos, imported with count = 0",
+        f"{path}: formation.my_clock: not listed in formation: Heroku starts it at 0 dynos, imported with count = 0",
+    ]
+
+
+def test_app_json_listed_types_keep_their_quantity_or_get_herokus_one(write: Write) -> None:
+    """A listed quantity is the count, 0 included, without a line; a listed type without one gets 1, noted."""
+    write("Procfile", "web: serve\nworker: work\nclock: tick\n")
+    formation = {"web": {"quantity": 0}, "worker": {"quantity": 4}, "clock": {"size": "basic"}}
+    path = write("app.json", json.dumps({"formation": formation}))
+    result = read_source(path, None, {})
+    assert {n: p.count for n, p in result.processes.items()} == {"web": 0, "worker": 4, "clock": 1}
+    counted = [line for line in result.warnings if "count =" in line]
+    assert counted == [f"{path}: formation.clock: no quantity: Heroku starts it at 1 dyno, imported with count = 1"]
+
+
+def test_app_json_release_line_is_reported_not_counted(write: Write) -> None:
+    """The Procfile's release phase is reported as a Procfile import reports it, and gets no count line."""
+    procfile = write("Procfile", "release: ./migrate\nweb: serve\n")
+    path = write("app.json", json.dumps({"formation": {"web": {"quantity": 2}}}))
+    result = read_source(path, None, {})
+    assert {n: p.count for n, p in result.processes.items()} == {"web": 2}
+    assert list(result.warnings) == list(read_source(procfile, None, {}).warnings)
 
 
 def test_app_json_dyno_sizes_become_memory_limits(write: Write) -> None:
