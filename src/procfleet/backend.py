@@ -17,8 +17,11 @@ from procfleet.validation import Where
 # The formation keys a backend may honour; `procfleet backends` prints which each one does.
 FEATURES: tuple[str, ...] = (
     "count", "port", "health", "env", "env_file", "restart", "stop_signal", "stop_timeout",
-    "resources.cpu", "resources.memory", "image",
+    "resources.cpu", "resources.memory", "image", "build", "image-command",
 )
+# A backend without it cannot run a type that has no command of its own (it runs its image's CMD/ENTRYPOINT):
+# such a type is an error there, not a warning, since nothing would run.
+IMAGE_COMMAND = "image-command"
 
 # Behaviours the conformance suite asserts on every backend; a platform that truly cannot meet one declares it in
 # its `differences` (behaviour → what happens instead), which `procfleet backends` shows and the suite asserts.

@@ -35,15 +35,21 @@ def process_json(formation: Formation, process: ProcessType) -> dict[str, Any]:
     memory = process.resources.memory
     return {
         "command": process.command,
+        "entrypoint": None if process.entrypoint is None else list(process.entrypoint),
+        "args": None if process.args is None else list(process.args),
         "count": process.count,
         "port": process.port,
         "health": health_json(process.health),
         "env": masked(process.env),
+        "env_file": [str(path) for path in process.env_files],
         "restart": process.restart,
         "stop_signal": process.stop_signal,
         "stop_timeout": format_duration(process.stop_timeout),
         "resources": {"cpu": process.resources.cpu, "memory": None if memory is None else format_memory(memory)},
         "image": formation.image_for(process),
+        "build": None if (built := formation.build_for(process)) is None else {
+            "context": built.context, "dockerfile": built.dockerfile, "target": built.target,
+            "args": dict(built.args)},
     }
 
 

@@ -46,11 +46,26 @@ class Resources:
 
 
 @dataclass(frozen=True)
+class Build:
+    """How a container image is built: `docker build` of context (relative to the formation's folder)."""
+
+    context: str = "."
+    dockerfile: str | None = None
+    target: str | None = None
+    args: Mapping[str, str] = field(default_factory=_frozen)
+
+
+@dataclass(frozen=True)
 class ProcessType:
-    """One process type (web, worker, clock…) and everything needed to run its instances."""
+    """One process type (web, worker, clock…) and everything needed to run its instances.
+
+    It runs `command`, a shell line (through /bin/sh -c, as Foreman and Heroku run a Procfile's); or an argv
+    without a shell: `args` (the image's CMD, handed to its ENTRYPOINT) after `entrypoint` (replacing the image's);
+    or, with none of the three, its image's own command.
+    """
 
     name: str
-    command: str
+    command: str | None = None
     count: int | None = None  # None: the platform owns the number (DESIGN §2)
     port: int | None = None
     health: HealthCheck | None = None
@@ -60,6 +75,31 @@ class ProcessType:
     stop_timeout: float = 10.0
     resources: Resources = field(default_factory=Resources)
     image: str | None = None
+    entrypoint: tuple[str, ...] | None = None
+    args: tuple[str, ...] | None = None
+    build: Build | None = None
+    env_files: tuple[Path, ...] = ()  # read after the app's env files, as a Compose service's own env_file
+    file_env: Mapping[str, str] = field(default_factory=_frozen)  # their values, merged in order
+
+    @property
+    def runs_image_command(self) -> bool:
+        """Whether the type runs its image's own CMD/ENTRYPOINT (no command, entrypoint or args)."""
+        return self.command is None and self.entrypoint is None and self.args is None
+
+    def argv(self) -> tuple[str, ...] | None:
+        """The argv a platform without images runs for entrypoint/args (None for a shell command or none)."""
+        if self.command is not None or self.runs_image_command:
+            return None
+        return (*(self.entrypoint or ()), *(self.args or ()))
+
+    def shown_command(self) -> str:
+        """The command as a person reads it: the shell line, the argv quoted, or the image's own."""
+        import shlex
+
+        if self.command is not None:
+            return self.command
+        argv = self.argv()
+        return shlex.join(argv) if argv else "(the image's own command)"
 
 
 @dataclass(frozen=True)
@@ -72,6 +112,7 @@ class App:
     env: Mapping[str, str] = field(default_factory=_frozen)
     backend: str = DEFAULT_BACKEND
     file_env: Mapping[str, str] = field(default_factory=_frozen)  # the env_files' values, merged in order
+    build: Build | None = None
 
 
 @dataclass(frozen=True)
@@ -90,12 +131,25 @@ class Formation:
         return self.source.parent
 
     def environment(self, process: ProcessType) -> dict[str, str]:
-        """The type's env without what procfleet sets per instance: env files, then app env, then type env."""
-        return {**self.app.file_env, **self.app.env, **process.env}
+        """The type's env without what procfleet sets per instance: the app's env files, the type's, then app env,
+        then type env (a value written in the formation wins over a file's, as Compose's environment does)."""
+        return {**self.app.file_env, **process.file_env, **self.app.env, **process.env}
 
     def image_for(self, process: ProcessType) -> str | None:
         """The image a container backend runs for this type."""
         return process.image or self.app.image
+
+    def image_reference(self, process: ProcessType) -> str | None:
+        """The image a platform runs for the type: its image, else for a type that is built `<app>-<type>`, the
+        name Compose gives an image it builds for a service."""
+        image = self.image_for(process)
+        if image is None and self.build_for(process) is not None:
+            return f"{self.app.name}-{process.name}"
+        return image
+
+    def build_for(self, process: ProcessType) -> Build | None:
+        """How this type's image is built, if the formation says: the type's build, else the app's."""
+        return process.build or self.app.build
 
     def options(self, backend: str) -> Mapping[str, Any]:
         """The validated `[backends.<name>]` table (empty when absent)."""
@@ -125,7 +179,7 @@ def fingerprint(formation: Formation, process: ProcessType, extra: Mapping[str, 
     so that changing them does not restart its instances.
     """
     health = process.health
-    definition = {
+    definition: dict[str, Any] = {
         "command": process.command,
         "port": process.port,
         "env": sorted(formation.environment(process).items()),
@@ -139,7 +193,13 @@ def fingerprint(formation: Formation, process: ProcessType, extra: Mapping[str, 
         "image": formation.image_for(process),
         "extra": dict(extra or {}),
     }
+    # only when used, so the fingerprints of types with a shell command and no build stay what they were
+    if process.command is None:
+        definition["argv"] = [process.entrypoint, process.args]
+    built = formation.build_for(process)
+    if built is not None:
+        definition["build"] = [built.context, built.dockerfile, built.target, sorted(built.args.items())]
     for key in ignore:
-        del definition[key]
+        definition.pop(key, None)
     encoded = json.dumps(definition, sort_keys=True, default=str).encode()
     return hashlib.sha256(encoded).hexdigest()[:16]

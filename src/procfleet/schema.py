@@ -12,6 +12,7 @@ from procfleet.model import (
     DEFAULT_BACKEND,
     RESTART_POLICIES,
     App,
+    Build,
     Formation,
     HealthCheck,
     ProcessType,
@@ -23,9 +24,10 @@ from procfleet.validation import Where
 T = TypeVar("T")
 
 TOP_KEYS = ("app", "processes", "backends")
-APP_KEYS = ("name", "image", "env_file", "env", "backend")
-PROCESS_KEYS = ("command", "count", "port", "health", "env", "restart", "stop_signal", "stop_timeout",
-                "resources", "image")
+APP_KEYS = ("name", "image", "env_file", "env", "backend", "build")
+PROCESS_KEYS = ("command", "entrypoint", "args", "count", "port", "health", "env", "env_file", "restart",
+                "stop_signal", "stop_timeout", "resources", "image", "build")
+BUILD_KEYS = ("context", "dockerfile", "target", "args")
 HEALTH_KINDS = ("http", "tcp", "command")
 HEALTH_KEYS = (*HEALTH_KINDS, "interval", "timeout", "retries", "start_period")
 RESOURCE_KEYS = ("cpu", "memory")
@@ -40,7 +42,7 @@ def build_formation(document: Mapping[str, Any], source: Path, key_prefix: str =
     app = _app(document["app"], root.child("app"), source.parent)
     if "processes" not in document:
         raise root.child("processes").error("missing table [processes]: define at least one process type")
-    processes = _processes(document["processes"], root.child("processes"))
+    processes = _processes(document["processes"], root.child("processes"), source.parent)
     backends_where = root.child("backends")
     backends = {
         name: dict(v.table(options, backends_where.child(name)))
@@ -60,7 +62,9 @@ def _app(value: Any, where: Where, folder: Path) -> App:
     file_env = _read_env_files(env_files, where.child("env_file"))
     env = v.env_table(data.get("env", {}), where.child("env"))
     backend = v.name(data.get("backend", DEFAULT_BACKEND), where.child("backend"), "backend name")
-    return App(name=name, image=image, env_files=env_files, env=env, backend=backend, file_env=file_env)
+    build = _build(data["build"], where.child("build")) if "build" in data else None
+    return App(name=name, image=image, env_files=env_files, env=env, backend=backend, file_env=file_env,
+               build=build)
 
 
 MAX_ENV_FILE_BYTES = 2**20  # an env file past 1 MiB is not one (and /dev/zero must not be read forever)
@@ -84,35 +88,67 @@ def _read_env_files(paths: tuple[Path, ...], where: Where) -> dict[str, str]:
     return merged
 
 
-def _processes(value: Any, where: Where) -> dict[str, ProcessType]:
+def _processes(value: Any, where: Where, folder: Path) -> dict[str, ProcessType]:
     data = v.table(value, where)
     if not data:
         raise where.error("no process types: add at least one, e.g. [processes.web] command = \"...\"")
-    return {name: _process(name, spec, where.child(name)) for name, spec in data.items()}
+    return {name: _process(name, spec, where.child(name), folder) for name, spec in data.items()}
 
 
-def _process(name: str, value: Any, where: Where) -> ProcessType:
+def _process(name: str, value: Any, where: Where, folder: Path) -> ProcessType:
     v.name(name, where, "process type name")
     data = v.table(value, where)
     v.reject_unknown(data, PROCESS_KEYS, where)
-    if "command" not in data:
-        raise where.child("command").error("missing: every process type needs a command")
+    if "command" in data and ("entrypoint" in data or "args" in data):
+        key = "entrypoint" if "entrypoint" in data else "args"
+        raise where.child(key).error("a type runs either command (a shell line) or entrypoint/args (an argv "
+                                     "without a shell), not both")
     port = _optional(data, "port", where, lambda x, w: v.integer(x, w, minimum=1, maximum=65535,
                                                                    what="a port between 1 and 65535"))
     health = _optional(data, "health", where, lambda x, w: _health(x, w, port))
     return ProcessType(
         name=name,
-        command=v.string(data["command"], where.child("command")),
+        command=_optional(data, "command", where, v.string),
+        entrypoint=_optional(data, "entrypoint", where, _argv),
+        args=_optional(data, "args", where, _argv),
+        build=_optional(data, "build", where, _build),
         count=_optional(data, "count", where, v.integer),
         port=port,
         health=health,
         env=v.env_table(data.get("env", {}), where.child("env")),
+        env_files=(env_files := tuple(folder / p for p in v.string_list(data.get("env_file", []),
+                                                                        where.child("env_file")))),
+        file_env=_read_env_files(env_files, where.child("env_file")),
         restart=cast(RestartPolicy, v.choice(data.get("restart", "always"), where.child("restart"),
                                              RESTART_POLICIES)),
         stop_signal=v.signal_name(data.get("stop_signal", "SIGTERM"), where.child("stop_signal")),
         stop_timeout=v.duration(data.get("stop_timeout", "10s"), where.child("stop_timeout")),
         resources=_resources(data.get("resources", {}), where.child("resources")),
         image=_optional(data, "image", where, v.string),
+    )
+
+
+def _argv(value: Any, where: Where) -> tuple[str, ...]:
+    """An argv: an array of strings, each passed to the program as it is (no shell, no splitting)."""
+    if not isinstance(value, list):
+        raise where.error(f"expected an array of strings (one per argument), got {v.describe(value)}")
+    return tuple(v.string(item, Where(where.file, f"{where.key}[{index}]"), allow_empty=True)
+                 for index, item in enumerate(value))
+
+
+def _build(value: Any, where: Where) -> Build:
+    """build = "./folder", or a table with context, dockerfile, target and args, as Compose's build: says."""
+    if isinstance(value, str):
+        return Build(context=v.string(value, where))
+    data = v.table(value, where)
+    v.reject_unknown(data, BUILD_KEYS, where)
+    args = v.table(data.get("args", {}), where.child("args"))
+    return Build(
+        context=v.string(data.get("context", "."), where.child("context")),
+        dockerfile=_optional(data, "dockerfile", where, v.string),
+        target=_optional(data, "target", where, v.string),
+        args={str(key): v.string(item, where.child("args").child(str(key)), allow_empty=True)
+              for key, item in args.items()},
     )
 
 

@@ -16,7 +16,9 @@ from procfleet.units import parse_duration, parse_memory
 
 # \Z, not $: `$` also matches before a trailing newline, which would let "web\n" through.
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,62}\Z")
-ENV_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+# Dots and dashes after the first character too: programs read such names (Elasticsearch's discovery.type, as
+# Compose files set it), though a shell cannot expand them.
+ENV_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*\Z")
 T = TypeVar("T")
 
 
@@ -176,7 +178,8 @@ def env_table(value: Any, where: Where) -> dict[str, str]:
     for key, raw in table(value, where).items():
         at = where.child(key)
         if not ENV_NAME_PATTERN.match(key):
-            raise at.error("invalid environment variable name: use letters, digits and _, not starting with a digit")
+            raise at.error("invalid environment variable name: use letters, digits, _, . and -, starting with a "
+                           "letter or _")
         if isinstance(raw, bool):
             result[key] = "true" if raw else "false"
         elif isinstance(raw, str) and "\0" in raw:

@@ -30,7 +30,7 @@ def show_check(output: Output, formation: Formation) -> None:
     for name, p in formation.processes.items():
         health = "-" if p.health is None else (p.health.http_path or p.health.command or p.health.kind)
         table.add_row(name, "platform" if p.count is None else str(p.count), str(p.port or "-"), health,
-                      p.restart, f"{p.stop_signal} {format_duration(p.stop_timeout)}", p.command)
+                      p.restart, f"{p.stop_signal} {format_duration(p.stop_timeout)}", p.shown_command())
     output.table(table)
     output.info(f"{formation.source}: ok ({len(formation.processes)} process types, "
                 f"default backend {formation.app.backend})")

@@ -11,7 +11,7 @@ import tomlkit
 from tomlkit.items import InlineTable, Item, Table
 
 from procfleet.files import write_atomic
-from procfleet.model import DEFAULT_BACKEND, Formation, HealthCheck, ProcessType, Resources
+from procfleet.model import DEFAULT_BACKEND, Build, Formation, HealthCheck, ProcessType, Resources
 from procfleet.units import format_duration, format_memory
 
 DEFAULT_PROCESS = ProcessType(name="", command="")
@@ -31,7 +31,7 @@ def formation_toml(formation: Formation, comments: Sequence[str] = ()) -> str:
     document.add("app", _app(formation))
     processes = tomlkit.table(is_super_table=True)
     for name, process in formation.processes.items():
-        processes.add(name, _process(process))
+        processes.add(name, _process(process, formation.folder))
     document.add("processes", processes)
     if formation.backends:
         backends = tomlkit.table(is_super_table=True)
@@ -54,7 +54,25 @@ def _app(formation: Formation) -> Table:
         table.add("env", _mapping(app.env))
     if app.backend != DEFAULT_BACKEND:
         table.add("backend", app.backend)
+    if app.build is not None:
+        table.add("build", _build(app.build, formation.folder))
     return table
+
+
+def _build(build: Build, folder: Path) -> Any:
+    """`build = "."` when only the context is set, else a table with what is; an absolute context (an import's)
+    relative to the formation's folder when inside it."""
+    context = _relative(Path(build.context), folder) if Path(build.context).is_absolute() else build.context
+    if build.dockerfile is None and build.target is None and not build.args:
+        return context
+    values: dict[str, Any] = {"context": context}
+    if build.dockerfile is not None:
+        values["dockerfile"] = build.dockerfile
+    if build.target is not None:
+        values["target"] = build.target
+    if build.args:
+        values["args"] = dict(build.args)
+    return _mapping(values)
 
 
 def _relative(path: Path, folder: Path) -> str:
@@ -63,9 +81,14 @@ def _relative(path: Path, folder: Path) -> str:
     return str(absolute.relative_to(base)) if absolute.is_relative_to(base) else str(absolute)
 
 
-def _process(process: ProcessType) -> Table:
+def _process(process: ProcessType, folder: Path) -> Table:
     table = tomlkit.table()
-    table.add("command", _string(process.command))
+    if process.command is not None:
+        table.add("command", _string(process.command))
+    if process.entrypoint is not None:
+        table.add("entrypoint", list(process.entrypoint))
+    if process.args is not None:
+        table.add("args", list(process.args))
     if process.count is not None:
         table.add("count", process.count)
     if process.port is not None:
@@ -74,6 +97,8 @@ def _process(process: ProcessType) -> Table:
         table.add("health", _mapping(_health(process.health)))
     if process.env:
         table.add("env", _mapping(process.env))
+    if process.env_files:
+        table.add("env_file", [_relative(path, folder) for path in process.env_files])
     if process.restart != DEFAULT_PROCESS.restart:
         table.add("restart", process.restart)
     if process.stop_signal != DEFAULT_PROCESS.stop_signal:
@@ -85,6 +110,8 @@ def _process(process: ProcessType) -> Table:
         table.add("resources", _mapping(resources))
     if process.image:
         table.add("image", process.image)
+    if process.build is not None:
+        table.add("build", _build(process.build, folder))
     return table
 
 

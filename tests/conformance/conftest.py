@@ -27,7 +27,9 @@ def probe_image(docker_engine: None) -> str:
     with tempfile.TemporaryDirectory() as context:
         shutil.copy(PROBE, context)
         Path(context, "Dockerfile").write_text(f"FROM {PYTHON_IMAGE}\nWORKDIR /app\nENV PYTHONUNBUFFERED=1\n"
-                                               "COPY probe.py .\n")
+                                               "COPY probe.py .\n"
+                                               # its own command, for types that run the image's
+                                               'ENTRYPOINT ["python3", "probe.py"]\nCMD ["image-cmd"]\n')
         done = subprocess.run(["docker", "build", "-q", "-t", PROBE_IMAGE, context], capture_output=True,
                               text=True, timeout=300, check=False)
         if done.returncode != 0:

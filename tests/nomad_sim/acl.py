@@ -14,6 +14,7 @@ SUBMIT_JOB = "submit-job"
 SCALE_JOB = "scale-job"
 READ_JOB_SCALING = "read-job-scaling"
 READ_LOGS = "read-logs"
+NODE_READ = "node:read"  # the node policy's read, which no namespace policy grants (acl/policy.go NodePolicy)
 PARSE_JOB = "parse-job"
 
 # Nomad's shorthand namespace policies "read", "scale" and "write", limited to the capabilities modelled here.
@@ -86,6 +87,14 @@ class Acl:
             return
         token = self.resolve(secret)
         if token is None or not any(token.allows(namespace, cap) for cap in capabilities):
+            raise permission_denied()
+
+    def check_node_read(self, secret: str) -> None:
+        """Raise 403 unless the token may read nodes (nomad/node_endpoint.go List: aclObj.AllowNodeRead)."""
+        if not self.enabled:
+            return
+        token = self.resolve(secret)
+        if token is None or not (token.management or NODE_READ in token.capabilities):
             raise permission_denied()
 
     def visible(self, secret: str, namespaces: Iterable[str], capability: str) -> list[str]:

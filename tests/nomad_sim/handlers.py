@@ -87,6 +87,8 @@ class Api:
             ), ""
         if path == "/v1/jobs/parse":
             return self._pick({"PUT": self.jobs_parse, "POST": self.jobs_parse}, request), ""
+        if path == "/v1/nodes":
+            return self._pick({"GET": self.nodes_list}, request), ""
         if path == "/v1/validate/job":
             return self._pick({"PUT": self.validate, "POST": self.validate}, request), ""
         if path.startswith("/v1/evaluation/"):
@@ -273,6 +275,15 @@ class Api:
             raise ApiError(404, "eval not found")
         self.acl.check(request.token, evaluation.namespace, caps.READ_JOB)
         return evaluation
+
+    def nodes_list(self, request: Request, _: str) -> Response:
+        """GET /v1/nodes: a NodeListStub per client node (nomad/structs/structs.go Node.Stub), node:read needed."""
+        self.acl.check_node_read(request.token)
+        stubs = [{"ID": node.id, "Name": node.name, "Datacenter": node.datacenter, "NodePool": node.node_pool,
+                  "NodeClass": node.node_class, "Status": node.status,
+                  "SchedulingEligibility": "eligible" if node.eligible else "ineligible", "Drain": False}
+                 for node in self.cluster.nodes.values()]
+        return ok(stubs, self.cluster.tables["nodes"])
 
     def eval_read(self, request: Request, eval_id: str) -> Response:
         """GET /v1/evaluation/:eval_id: one evaluation, FailedTGAllocs and BlockedEval included."""

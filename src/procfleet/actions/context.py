@@ -9,7 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from procfleet import loader, registry
-from procfleet.backend import FEATURES, Backend, Session, declared_differences, depends_on, max_count
+from procfleet.backend import (
+    FEATURES,
+    IMAGE_COMMAND,
+    Backend,
+    Session,
+    declared_differences,
+    depends_on,
+    max_count,
+)
 from procfleet.console import Output
 from procfleet.errors import FormationError, UsageError, quoted
 from procfleet.model import Formation
@@ -64,6 +72,7 @@ def open_backend(ctx: Context, formation: Formation) -> Backend:
     """Load the chosen backend and warn about keys it cannot honour."""
     name = backend_name(ctx, formation)
     backend = registry.load(name)(ctx.session())
+    check_runnable(formation, name, backend.features)
     for key in unhonoured_keys(formation, backend.features):
         message = f"{formation.source}: {key}: the {name} backend does not honour this key"
         if ctx.strict:
@@ -83,6 +92,21 @@ def open_backend(ctx: Context, formation: Formation) -> Backend:
     return backend
 
 
+def check_runnable(formation: Formation, backend: str, features: frozenset[str]) -> None:
+    """Every type has something this backend can run: a backend without images needs a command or an argv."""
+    if IMAGE_COMMAND in features:
+        return
+    for name, process in formation.processes.items():
+        at = f"{formation.key_prefix}processes.{name}"
+        if process.runs_image_command:
+            raise FormationError(formation.source, f"{at}.command", f"missing: the {backend} backend runs no images, "
+                                 f"and this type runs its image's own command; give it a command for {backend}")
+        argv = process.argv()
+        if process.entrypoint is None and argv and argv[0].startswith("-"):
+            raise FormationError(formation.source, f"{at}.args", f"{argv[0]} is an option for the image's "
+                                 f"ENTRYPOINT, which the {backend} backend does not have; give this type a command")
+
+
 def used_features(formation: Formation) -> dict[str, list[str]]:
     """Each formation feature in use, with the key paths that use it."""
     prefix = formation.key_prefix
@@ -91,12 +115,14 @@ def used_features(formation: Formation) -> dict[str, list[str]]:
         used["env_file"].append(f"{prefix}app.env_file")
     if formation.app.image:
         used["image"].append(f"{prefix}app.image")
+    if formation.app.build is not None:
+        used["build"].append(f"{prefix}app.build")
     for name, p in formation.processes.items():
         at = f"{prefix}processes.{name}"
         checks = {
             "count": p.count is not None, "port": p.port is not None, "health": p.health is not None,
             "resources.cpu": p.resources.cpu is not None, "resources.memory": p.resources.memory is not None,
-            "image": p.image is not None,
+            "image": p.image is not None, "build": p.build is not None, "env_file": bool(p.env_files),
         }
         used.update({feature: [*used[feature], f"{at}.{feature}"] for feature, on in checks.items() if on})
     return {feature: keys for feature, keys in used.items() if keys}

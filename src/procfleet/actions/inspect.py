@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from procfleet import registry
-from procfleet.actions.context import Context, load_formation, open_backend
+from procfleet.actions.context import Context, backend_name, check_runnable, load_formation, open_backend
 from procfleet.backend import FEATURES, RenderedFile, declared_differences
 from procfleet.errors import BackendLoadError, UsageError
 from procfleet.model import Formation
@@ -20,6 +20,10 @@ def check(ctx: Context) -> Formation:
         # Rendering is where a backend refuses what its platform cannot run (a stop signal Nomad clients cannot
         # send, say); it touches no platform, so check runs it and drops the artefacts.
         backend.render(formation, backend.formats[0])
+    else:  # a type the default backend cannot run at all is an error even without -b
+        name = backend_name(ctx, formation)
+        if name in registry.discover():
+            check_runnable(formation, name, registry.load(name).features)
     return formation
 
 

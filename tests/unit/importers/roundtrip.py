@@ -52,7 +52,7 @@ def prepared(formation: Formation, renderer: str) -> Formation:
     if renderer == "compose" and any(formation.image_for(p) is None for p in formation.processes.values()):
         return dataclasses.replace(formation, app=dataclasses.replace(formation.app, image=PLACEHOLDER_IMAGE))
     if renderer == "procfile":
-        one_line = {name: dataclasses.replace(p, command="; ".join(p.command.splitlines()))
+        one_line = {name: dataclasses.replace(p, command="; ".join(p.command.splitlines()) if p.command else None)
                     for name, p in formation.processes.items()}
         return dataclasses.replace(formation, processes=one_line)
     return formation

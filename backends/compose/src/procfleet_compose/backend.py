@@ -133,6 +133,9 @@ class ComposeBackend:
         if self.project(formation) not in self._owned:  # live() checked it a moment ago when deploy planned
             self.owned_containers(formation)  # nothing of someone else's may become an orphan to remove
         composefile.write(self.compose_file(formation), composefile.to_yaml(document, formation))
+        built = [name for name, process in formation.processes.items() if formation.build_for(process)]
+        if built:  # up builds only images that are missing; a changed Dockerfile or context must build again
+            self.engine(formation).build(built)
         self.engine(formation).up(remove_orphans=True, echo=self._echo(wait))
         return Outcome(status=self._wait(formation, counts, wait))
 

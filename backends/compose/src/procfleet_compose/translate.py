@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from procfleet.model import Formation, ProcessType, fingerprint
+from procfleet.model import Build, Formation, ProcessType, fingerprint
 from procfleet.plan import NEW_TYPE_COUNT
 from procfleet.shellcommand import exec_form
 from procfleet.units import format_duration, format_memory
@@ -49,19 +49,25 @@ def compose_document(formation: Formation, counts: Mapping[str, int], options: C
 
 def service(formation: Formation, process: ProcessType, replicas: int, options: ComposeOptions,
             cwd: Path | None = None) -> dict[str, Any]:
-    """One type's service: image, `/bin/sh -c` command, env, port, health, stop and restart, limits, labels."""
+    """One type's service: image (or build), command, env, port, health, stop and restart, limits, labels."""
     image = formation.image_for(process)
-    if image is None:
+    built = formation.build_for(process)
+    if image is None and built is None:
         where = Where(formation.source, f"{formation.key_prefix}processes.{process.name}.image")
-        raise where.error(f"the compose backend needs an image: set [app].image or processes.{process.name}.image")
+        raise where.error(f"the compose backend needs an image: set [app].image or processes.{process.name}.image "
+                          "(or a build)")
     # init: a shell as PID 1 ignores SIGTERM, so stop_signal would do nothing and every stop would wait for
     # stop_timeout; Docker's init forwards the signal to its child and reaps what it leaves behind. That child is
     # the program itself for a simple command (exec_form), so the signal reaches the app, not a shell before it.
-    spec: dict[str, Any] = {"image": image, "init": True, "entrypoint": list(SHELL),
-                            "command": [exec_form(process.command)]}
-    if formation.app.env_files:
+    spec: dict[str, Any] = {"image": image} if image is not None else {}
+    if built is not None:
+        spec["build"] = build_spec(formation, built, cwd)
+    spec["init"] = True
+    spec.update(command_spec(process))
+    env_files = (*formation.app.env_files, *process.env_files)
+    if env_files:
         spec["env_file"] = [str((cwd / path).resolve()) if cwd else os.path.relpath(path, formation.folder)
-                            for path in formation.app.env_files]
+                            for path in env_files]
     spec["environment"] = environment(formation, process)
     if process.port is not None:
         spec["ports"] = [port_mapping(process.port, options.host_ip, options.ports.get(process.name))]
@@ -72,6 +78,32 @@ def service(formation: Formation, process: ProcessType, replicas: int, options: 
     spec["stop_grace_period"] = format_duration(process.stop_timeout)
     spec["deploy"] = deploy(process, replicas)
     spec["labels"] = labels(formation, process, option_extras(process, options))
+    return spec
+
+
+def command_spec(process: ProcessType) -> dict[str, list[str]]:
+    """entrypoint and command: a shell line through `/bin/sh -c`; entrypoint/args as written (Compose hands
+    `command` to the image's ENTRYPOINT, as Docker's CMD); nothing for a type that runs its image's own."""
+    if process.command is not None:
+        return {"entrypoint": list(SHELL), "command": [exec_form(process.command)]}
+    spec: dict[str, list[str]] = {}
+    if process.entrypoint is not None:
+        spec["entrypoint"] = list(process.entrypoint)
+    if process.args is not None:
+        spec["command"] = list(process.args)
+    return spec
+
+
+def build_spec(formation: Formation, built: Build, cwd: Path | None = None) -> dict[str, Any]:
+    """Compose's build: the context relative to the formation's folder (absolute for procfleet's own copy)."""
+    context = formation.folder / built.context
+    spec: dict[str, Any] = {"context": str((cwd / context).resolve()) if cwd else built.context}
+    if built.dockerfile is not None:
+        spec["dockerfile"] = built.dockerfile
+    if built.target is not None:
+        spec["target"] = built.target
+    if built.args:
+        spec["args"] = dict(built.args)
     return spec
 
 

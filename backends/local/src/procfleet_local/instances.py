@@ -9,7 +9,7 @@ from procfleet.model import Formation, ProcessType, fingerprint
 
 DEFAULT_BASE_PORT = 5000
 PORT_STEP = 100  # Foreman: each type gets its own block of 100 ports
-UNUSED_KEYS = ("image", "resources")  # local runs no image and sets no limits: changing them restarts nothing
+UNUSED_KEYS = ("image", "resources", "build")  # local runs no image and sets no limits: changing them restarts nothing
 
 
 @dataclass(frozen=True)

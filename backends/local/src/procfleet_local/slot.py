@@ -98,9 +98,14 @@ class Slot:
         self._returncode, self._pipe_open = None, True
         self._stop_signal = signal.Signals[instance.process.stop_signal]
         self._stop_timeout = instance.process.stop_timeout
+        process = instance.process
+        # a shell line through /bin/sh -c; an argv (entrypoint/args) exactly as written, as a container runs it
+        argv = ("/bin/sh", "-c", exec_form(process.command)) if process.command is not None else process.argv()
         try:
+            if not argv:
+                raise ValueError("this type runs its image's own command, which the local backend does not have")
             await loop.subprocess_exec(
-                lambda: _Protocol(self, self._host.printer), "/bin/sh", "-c", exec_form(instance.process.command),
+                lambda: _Protocol(self, self._host.printer), *argv,
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 env=dict(instance.env), cwd=cwd, start_new_session=True)
         except (OSError, ValueError, UnicodeError, subprocess.SubprocessError) as exc:

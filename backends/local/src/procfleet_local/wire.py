@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 from procfleet.backend import InstanceStatus, Status, TypeStatus
-from procfleet.model import App, Formation, HealthCheck, ProcessType, Resources
+from procfleet.model import App, Build, Formation, HealthCheck, ProcessType, Resources
 
 
 def formation_to_wire(formation: Formation) -> dict[str, Any]:
@@ -16,7 +16,8 @@ def formation_to_wire(formation: Formation) -> dict[str, Any]:
     app = formation.app
     return {
         "app": {"name": app.name, "image": app.image, "env_files": [str(p) for p in app.env_files],
-                "env": dict(app.env), "backend": app.backend, "file_env": dict(app.file_env)},
+                "env": dict(app.env), "backend": app.backend, "file_env": dict(app.file_env),
+                "build": None if app.build is None else asdict(app.build)},
         "processes": [_process_to_wire(p) for p in formation.processes.values()],  # a list keeps file order
         "backends": {"local": dict(formation.options("local"))},
         "source": str(formation.source),
@@ -30,7 +31,19 @@ def _process_to_wire(process: ProcessType) -> dict[str, Any]:
         "health": None if process.health is None else asdict(process.health), "env": dict(process.env),
         "restart": process.restart, "stop_signal": process.stop_signal, "stop_timeout": process.stop_timeout,
         "resources": asdict(process.resources), "image": process.image,
+        "entrypoint": None if process.entrypoint is None else list(process.entrypoint),
+        "args": None if process.args is None else list(process.args),
+        "build": None if process.build is None else asdict(process.build),
+        "env_files": [str(path) for path in process.env_files], "file_env": dict(process.file_env),
     }
+
+
+def _argv(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
+
+
+def _build(value: Any) -> Build | None:
+    return None if value is None else Build(**{**value, "args": MappingProxyType(value["args"])})
 
 
 def formation_from_wire(data: dict[str, Any]) -> Formation:
@@ -43,11 +56,14 @@ def formation_from_wire(data: dict[str, Any]) -> Formation:
             name=item["name"], command=item["command"], count=item["count"], port=item["port"],
             health=None if health is None else HealthCheck(**health), env=MappingProxyType(item["env"]),
             restart=item["restart"], stop_signal=item["stop_signal"], stop_timeout=item["stop_timeout"],
-            resources=Resources(**item["resources"]), image=item["image"])
+            resources=Resources(**item["resources"]), image=item["image"],
+            entrypoint=_argv(item.get("entrypoint")), args=_argv(item.get("args")), build=_build(item.get("build")),
+            env_files=tuple(Path(p) for p in item.get("env_files", [])),
+            file_env=MappingProxyType(item.get("file_env", {})))
     return Formation(
         app=App(name=app["name"], image=app["image"], env_files=tuple(Path(p) for p in app["env_files"]),
                 env=MappingProxyType(app["env"]), backend=app["backend"],
-                file_env=MappingProxyType(app["file_env"])),
+                file_env=MappingProxyType(app["file_env"]), build=_build(app.get("build"))),
         processes=MappingProxyType(processes), backends=MappingProxyType(data["backends"]),
         source=Path(data["source"]),
         key_prefix=data["key_prefix"])

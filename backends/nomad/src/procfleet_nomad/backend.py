@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from procfleet import imagebuild
 from procfleet.backend import FEATURES, ExportedApp, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
 from procfleet.errors import NotConverged, NotRunning, PlatformError, UsageError
 from procfleet.model import App, Formation
@@ -126,6 +127,7 @@ class NomadBackend:
         previous = self._jobs[identifier] if identifier in self._jobs else self._read(formation)
         translation = translate(formation, plan.counts)
         self._warn(translation.warnings)
+        self._build(formation)
         running = [c for c in plan.changes if c.current is not None and c.action != "remove"]
         # PreserveCounts whenever every running type keeps its live count (always so with --keep-counts); the
         # counts sent are those live counts too, so that Nomad sees an unchanged spec as unchanged (§1.9).
@@ -280,6 +282,23 @@ class NomadBackend:
                                 "only touches what it owns; rename the app or remove that job")
         self._jobs[identifier] = job
         return job
+
+    def _build(self, formation: Formation) -> None:
+        """Build the images the formation builds on this machine's engine, which a one-node cluster whose client
+        runs here uses as they are; refused first when the cluster has other nodes, which would have to pull them."""
+        wanted = list(imagebuild.builds(formation))
+        if not wanted:
+            return
+        try:
+            nodes = self._nomad(formation).nodes()
+        except PlatformError as exc:  # a token without node:read: the cluster's size is not known
+            self._warn([f"cannot list the cluster's nodes ({exc}): building {', '.join(wanted)} here, which only "
+                        "a client on this machine can run"])
+            nodes = []
+        ready = [str(node.get("Name")) for node in nodes if node.get("Status") == "ready"]
+        if len(ready) > 1:
+            raise PlatformError(imagebuild.unreachable_message(wanted, ready, "Nomad"))
+        imagebuild.build_images(formation)
 
     def _deployed(self, formation: Formation) -> Json:
         """The app's running job, or NotRunning."""

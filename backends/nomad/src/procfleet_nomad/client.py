@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
-from nomad.api import Evaluation, Job, Jobs
+from nomad.api import Evaluation, Job, Jobs, Nodes
 from nomad.api.client import stream_logs
 from nomad.api.exceptions import (
     BaseNomadException,
@@ -115,6 +115,7 @@ class NomadClient:
         self._job = Job(**settings)
         self._jobs = Jobs(**settings)
         self._evaluation = Evaluation(**settings)
+        self._nodes_api = Nodes(**settings)
         self._logs = stream_logs(**settings)
 
     # -- jobs ---------------------------------------------------------------------------------------
@@ -179,6 +180,11 @@ class NomadClient:
         except NotFound:
             return None
         return body
+
+    def nodes(self) -> list[Json]:
+        """GET /v1/nodes: every client node's stub (Name, Status, SchedulingEligibility); needs node:read."""
+        nodes: list[Json] = self._json(self._nodes_api, method="get", shape="list", what="listing the nodes").body
+        return nodes
 
     # -- logs ---------------------------------------------------------------------------------------
 

@@ -109,7 +109,7 @@ def driver_for(formation: Formation, process: ProcessType, options: NomadOptions
     """The option's driver, else docker for a type with an image and exec (isolated, on by default) otherwise."""
     if options.driver is not None:
         return options.driver
-    return "docker" if formation.image_for(process) else "exec"
+    return "docker" if formation.image_reference(process) else "exec"
 
 
 def _where(formation: Formation, key: str) -> Where:
@@ -223,23 +223,20 @@ def _task(formation: Formation, process: ProcessType, driver: Driver, warnings: 
         raise _where(formation, f"processes.{process.name}.stop_signal").error(
             f"Nomad clients cannot send {process.stop_signal}: it is not in the signal table they fingerprint "
             "(attr.os.signals); choose another stop signal")
-    # None of these drivers runs a shell, and a Procfile command is a shell line (reference §1.5).
-    script = numbered_from_zero(exec_form(process.command), process.name, "NOMAD_ALLOC_INDEX")
-    config: Json = {"command": "/bin/sh", "args": ["-c", script]}
-    image = formation.image_for(process)
+    image = formation.image_reference(process)
     if driver == "docker":
         if not image:
             raise _where(formation, f"processes.{process.name}.image").error(
                 "the docker driver needs an image: set app.image or this type's image "
                 '(or choose [backends.nomad] driver = "exec" or "raw_exec")')
-        # The shell as the entrypoint, so an image's own ENTRYPOINT cannot swallow the command, and Docker's init
-        # as PID 1 so the stop signal reaches the app (drivers/docker/config.go: entrypoint, args, init).
-        config = {"image": image, "entrypoint": ["/bin/sh", "-c"], "args": [script], "init": True}
+        config = {"image": image, **_docker_command(process), "init": True}
         if process.port is not None:
             config["ports"] = [PORT_LABEL]
-    elif process.image:
-        warnings.append(f"{formation.source}: {formation.key_prefix}processes.{process.name}.image: the {driver} "
-                        "driver runs no image; ignored")
+    else:
+        config = _exec_command(formation, process, driver)
+        if process.image:
+            warnings.append(f"{formation.source}: {formation.key_prefix}processes.{process.name}.image: the "
+                            f"{driver} driver runs no image; ignored")
     task: Json = {"Name": process.name, "Driver": driver, "Config": client_literal(config),
                   "Env": _env(formation, process)}
     resources = _resources(formation, process)
@@ -250,6 +247,34 @@ def _task(formation: Formation, process: ProcessType, driver: Driver, warnings: 
     return task
 
 
+def _docker_command(process: ProcessType) -> Json:
+    """The docker driver's entrypoint and args (drivers/docker/driver.go createContainerConfig: args become the
+    container's Cmd, entrypoint its Entrypoint). A shell line runs with the shell as the entrypoint, so an image's
+    own ENTRYPOINT cannot swallow it; Docker's init as PID 1 passes the stop signal on."""
+    if process.command is not None:
+        script = numbered_from_zero(exec_form(process.command), process.name, "NOMAD_ALLOC_INDEX")
+        return {"entrypoint": ["/bin/sh", "-c"], "args": [script]}
+    config: Json = {}
+    if process.entrypoint is not None:
+        config["entrypoint"] = list(process.entrypoint)
+    if process.args is not None:
+        config["args"] = list(process.args)
+    return config
+
+
+def _exec_command(formation: Formation, process: ProcessType, driver: Driver) -> Json:
+    """command and args for exec and raw_exec, which run no shell and no image (reference §1.5)."""
+    if process.command is not None:
+        script = numbered_from_zero(exec_form(process.command), process.name, "NOMAD_ALLOC_INDEX")
+        return {"command": "/bin/sh", "args": ["-c", script]}
+    argv = process.argv()
+    if not argv:
+        raise _where(formation, f"processes.{process.name}.command").error(
+            f"missing: the {driver} driver runs no image, and this type runs its image's own command; give it a "
+            'command (or choose [backends.nomad] driver = "docker")')
+    return {"command": argv[0], "args": list(argv[1:])}
+
+
 def _env(formation: Formation, process: ProcessType) -> dict[str, str]:
     """The type's env, then what procfleet sets: PORT from the group port, PROCFLEET_PROCESS like Heroku's DYNO."""
     env = formation.environment(process)
@@ -257,7 +282,10 @@ def _env(formation: Formation, process: ProcessType) -> dict[str, str]:
         # NOMAD_PORT_<label> holds the `To` port when one is mapped, else the dynamic host port (reference §1.4).
         env["PORT"] = "${NOMAD_PORT_" + PORT_LABEL + "}"
     # PROCFLEET_PROCESS is `web.1` for the allocation Nomad numbers web[0]: the task's shell line exports it, since
-    # a task Env cannot add 1 to NOMAD_ALLOC_INDEX (client/taskenv ReplaceEnv only substitutes).
+    # a task Env cannot add 1 to NOMAD_ALLOC_INDEX (client/taskenv ReplaceEnv only substitutes). A type with no
+    # shell line has no such line: it gets the type's name, as on Compose.
+    if process.command is None:
+        env["PROCFLEET_PROCESS"] = process.name
     return env
 
 

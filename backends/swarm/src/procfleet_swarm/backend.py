@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from procfleet import imagebuild
 from procfleet.backend import FEATURES, ExportedApp, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
 from procfleet.errors import NotConverged, NotRunning, PlatformError, UsageError
 from procfleet.model import Formation, ProcessType, fingerprint
@@ -115,7 +116,7 @@ class SwarmBackend:
         """
         if settings.resolve_image != "auto":
             return settings.resolve_image
-        images = list(dict.fromkeys(i for p in formation.processes.values() if (i := formation.image_for(p))))
+        images = list(dict.fromkeys(i for p in formation.processes.values() if (i := formation.image_reference(p))))
         digests = self.engine(formation).image_digests(images)
         return "never" if all(found is not None and not found for found in digests.values()) else "always"
 
@@ -131,9 +132,21 @@ class SwarmBackend:
         stack = settings.stack_for(formation)
         text = translate.to_yaml(translate.stack_document(formation, plan.counts, settings), formation, stack)
         baseline = Baseline.of(self.snapshot(formation))  # refuses a stack holding what is not procfleet's
+        self._build(formation)
         lines = self.engine(formation).deploy(text, self.resolve_image(formation, settings))
         self._echo(wait, lines)
         return Outcome(status=self._wait(formation, plan.counts, wait, baseline))
+
+    def _build(self, formation: Formation) -> None:
+        """Build the images the formation builds, here; refused first if the swarm has nodes that cannot get them."""
+        wanted = list(imagebuild.builds(formation))
+        if not wanted:
+            return
+        engine = self.engine(formation)
+        others = engine.other_nodes()
+        if others:
+            raise PlatformError(imagebuild.unreachable_message(wanted, others, "Swarm"))
+        imagebuild.build_images(formation, engine.docker)
 
     def scale(self, formation: Formation, targets: Mapping[str, int], wait: WaitOptions) -> Status:
         """`docker service scale` of every changed type in one call: tasks that stay are untouched."""

@@ -129,6 +129,12 @@ class Engine:
                     self._nodes[node_id] = hostname
         return dict(self._nodes)
 
+    def other_nodes(self) -> list[str]:
+        """The hostnames of the swarm's nodes besides this engine's own."""
+        with self.translated("cannot list the swarm's nodes"):
+            own = self._run("info", "--format", "{{.Swarm.NodeID}}").strip()
+        return sorted(hostname for node_id, hostname in self.nodes([own]).items() if node_id != own)
+
     def snapshot(self) -> Snapshot:
         """The stack's services, their tasks and the nodes' names, in one look."""
         services = self.services()

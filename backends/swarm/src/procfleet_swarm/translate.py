@@ -40,8 +40,11 @@ def stack_document(formation: Formation, counts: Mapping[str, int], options: Swa
 
 def service(formation: Formation, process: ProcessType, replicas: int, options: SwarmOptions) -> dict[str, Any]:
     """The compose backend's service for the type, made a Swarm service: restart, ports, deploy, env."""
-    image(formation, process)
+    reference = image(formation, process)
     spec = compose_service(formation, process, replicas, ComposeOptions())
+    # `docker stack deploy` ignores build: procfleet builds the image first (imagebuild) and the stack runs it
+    spec.pop("build", None)
+    spec = {"image": reference, **{key: value for key, value in spec.items() if key != "image"}}
     # Swarm ignores `restart` (deploy.restart_policy says it), and `docker stack deploy` reads env files with
     # Docker's own rules (quotes kept, `export` refused): their values are written in, as procfleet read them.
     del spec["restart"]
@@ -70,16 +73,17 @@ def option_extras(process: ProcessType, options: SwarmOptions) -> dict[str, Any]
 
 def image(formation: Formation, process: ProcessType) -> str:
     """The image the type runs; a type without one is a formation error naming the key to set."""
-    found = formation.image_for(process)
+    found = formation.image_reference(process)
     if found is None:
         where = Where(formation.source, f"{formation.key_prefix}processes.{process.name}.image")
-        raise where.error(f"the swarm backend needs an image: set [app].image or processes.{process.name}.image")
+        raise where.error(f"the swarm backend needs an image: set [app].image or processes.{process.name}.image "
+                          "(or a build)")
     return found
 
 
 def environment(formation: Formation, process: ProcessType) -> dict[str, str]:
     """The env files' values, then the compose backend's environment (app env, type env, what procfleet sets)."""
-    return {**formation.app.file_env, **compose_environment(formation, process)}
+    return {**formation.app.file_env, **process.file_env, **compose_environment(formation, process)}
 
 
 def port_mapping(port: int, mode: str, fixed: int | None) -> dict[str, Any]:
