@@ -21,6 +21,25 @@ def from_argv(argv: Sequence[str]) -> str:
     return shlex.join(argv)
 
 
+COMPOSE_OPERATORS = frozenset(";&|<>")
+
+
+def compose_words(text: str, where: Where) -> tuple[list[str], str]:
+    """A string command split as Compose splits it (go-shellwords), and what Compose drops: it stops at the
+    first unquoted `;`, `&`, `|`, `<` or `>` (`a && b` runs only `a`), with no shell to read the rest."""
+    lexer = shlex.shlex(text, posix=True, punctuation_chars="".join(sorted(COMPOSE_OPERATORS)))
+    lexer.whitespace_split = True
+    words: list[str] = []
+    try:
+        for token in lexer:
+            if token and set(token) <= COMPOSE_OPERATORS:
+                return words, shlex.join([token, *lexer]).replace(f"'{token}'", token, 1)
+            words.append(token)
+    except ValueError as exc:
+        raise where.error(f"cannot split the command into words: {exc}") from None
+    return words, ""
+
+
 def split(text: str, where: Where) -> list[str]:
     """A command string split into words as a shell (and Compose) splits it."""
     try:

@@ -1,4 +1,4 @@
-"""compose.yaml → formation: each service with a command becomes a process type (docs/importing.md)."""
+"""compose.yaml → formation: each service becomes a process type, running what Compose runs (docs/importing.md)."""
 
 from __future__ import annotations
 
@@ -55,17 +55,14 @@ def read_compose(path: Path, environ: Mapping[str, str], text: str | None = None
     for original, spec in services.items():
         where = Where(path, f"services.{original}")
         service = read_service(original, spec, where, report, active)
-        if service is None:
-            continue
         name = type_name(original, where, taken, report)
         imported[name] = replace(service, process=replace(service.process, name=name))
-    if not imported:
-        raise Where(path, "services").error("no service has a command, so there is no process type to import")
     project = str(variables.get("COMPOSE_PROJECT_NAME") or document.get("name") or "")
     app = _own_app(services) or (source_app_name(project, Where(path, "name"), report) if project else None)
+    shared = _shared_env_files(imported)
+    processes = {name: replace(s.process, env_files=s.env_files[len(shared):]) for name, s in imported.items()}
     result = ImportResult(
-        format=FORMAT, source=path, processes={name: s.process for name, s in imported.items()}, app_name=app,
-        env_files=_shared_env_files(imported, taken, report), backend="compose",
+        format=FORMAT, source=path, processes=processes, app_name=app, env_files=shared, backend="compose",
         backends=_options(imported, taken, project if project != app else "", report),
     )
     return replace(hoisted(result), warnings=tuple(report.lines))
@@ -91,20 +88,14 @@ def _report_top_level(document: dict[str, Any], report: Report, prefix: str = ""
         report.skipped(f"{prefix}{key}", reason)
 
 
-def _shared_env_files(imported: dict[str, ImportedService], taken: dict[str, str],
-                      report: Report) -> tuple[Path, ...]:
-    """The env files every type reads, in order, become the app's; the others cannot be kept per type."""
+def _shared_env_files(imported: dict[str, ImportedService]) -> tuple[Path, ...]:
+    """The env files every type reads first, in order, become the app's; each type keeps the rest as its own."""
     lists = [s.env_files for s in imported.values()]
     shared: list[Path] = []
     for files in zip(*lists, strict=False):
-        if len(set(files)) != 1:
+        if len(set(files)) != 1 or len(files) != len(lists):
             break
         shared.append(files[0])
-    for name, service in imported.items():
-        for index, path in enumerate(service.env_files[len(shared):], start=len(shared)):
-            report.skipped(f"services.{taken[name]}.env_file[{index}]",
-                           f"procfleet's env files are app-wide and not every type reads {path.name}: add it to "
-                           f"app.env_file, or move its values into processes.{name}.env")
     return tuple(shared)
 
 

@@ -3,31 +3,32 @@
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from procfleet import validation as v
-from procfleet.importers.commands import from_argv, from_words_text, split
+from procfleet.importers.commands import SHELLS, compose_words
 from procfleet.importers.compose_files import env_file_entries
 from procfleet.importers.compose_health import health_check
 from procfleet.importers.compose_ports import PortSpec, parse_port
 from procfleet.importers.compose_settings import count, resources, restart, stop_settings
 from procfleet.importers.result import ENV_ONLY, NO_DEPENDENCIES, NO_KEY, NO_VOLUMES, Report
-from procfleet.model import ProcessType
+from procfleet.model import Build, ProcessType
+from procfleet.shellcommand import without_exec, without_numbering
 from procfleet.validation import Where, describe
 
 OURS = ("PROCFLEET_PROCESS",)  # set by procfleet on every platform; a rendered file carries it
 LABEL_PREFIX = "procfleet."  # procfleet's ownership labels
-HANDLED = ("command", "entrypoint", "image", "environment", "env_file", "healthcheck", "stop_signal",
+HANDLED = ("command", "entrypoint", "image", "build", "environment", "env_file", "healthcheck", "stop_signal",
            "stop_grace_period", "restart", "deploy", "scale", "ports", "expose", "cpus", "mem_limit", "labels",
            "init", "profiles")
 REASONS = {
     "volumes": NO_VOLUMES,
     "depends_on": NO_DEPENDENCIES,
     "links": NO_DEPENDENCIES,
-    "build": "procfleet runs images: build and push it, then set the image",
     "networks": "procfleet puts every type on the app's own network",
     "container_name": "procfleet names the instances; a fixed name allows only one",
     "secrets": ENV_ONLY,
@@ -47,15 +48,10 @@ class ImportedService:
 
 
 def read_service(name: str, spec: Any, where: Where, report: Report,
-                 active_profiles: Collection[str]) -> ImportedService | None:
-    """The service as a process type, or None (reported) when it has no command: a backing service."""
+                 active_profiles: Collection[str]) -> ImportedService:
+    """The service as a process type: its command, argv, or its image's own command, as Compose runs it."""
     spec = v.table(spec or {}, where)
-    command = _command(spec, where)
-    if command is None:
-        report.skipped(where.key, "no command: procfleet needs the command each type runs, and the CMD of the image "
-                       "it builds is not known" if "build" in spec else
-                       "no command: a backing service run from its image; factor IV: attach it through config")
-        return None
+    command = _command(spec, where, report)
     _report_rest(spec, where, report)
     port = _port(spec, where, report)
     env = _environment(spec.get("environment"), where.child("environment"), report)
@@ -68,7 +64,10 @@ def read_service(name: str, spec: Any, where: Where, report: Report,
     signal, timeout = stop_settings(spec, where)
     process = ProcessType(
         name=name,
-        command=command,
+        command=command.command,
+        entrypoint=command.entrypoint,
+        args=command.args,
+        build=_build(spec.get("build"), where.child("build"), report),
         count=_profiled_count(spec, count(spec, where), active_profiles, where, report),
         port=port_number,
         health=health,
@@ -82,25 +81,69 @@ def read_service(name: str, spec: Any, where: Where, report: Report,
     return ImportedService(process=process, env_files=_env_files(spec, where, report), port=port)
 
 
-def _command(spec: dict[str, Any], where: Where) -> str | None:
-    """entrypoint + command as one shell line: `sh -c SCRIPT` unwrapped, exec forms quoted word by word."""
-    entrypoint, command = spec.get("entrypoint"), spec.get("command")
-    if entrypoint is None and isinstance(command, str):
-        return from_words_text(command, where.child("command")) or None
-    argv = _argv(entrypoint, where.child("entrypoint")) + _argv(command, where.child("command"))
-    if not argv:
-        return None
-    return from_argv(argv) or None
+@dataclass(frozen=True)
+class ServiceCommand:
+    """What a service runs: a shell line, or entrypoint/args exactly as Docker gets them, or none of them."""
+
+    command: str | None = None
+    entrypoint: tuple[str, ...] | None = None
+    args: tuple[str, ...] | None = None
 
 
-def _argv(value: Any, where: Where) -> list[str]:
+def _command(spec: dict[str, Any], where: Where, report: Report) -> ServiceCommand:
+    """Compose's entrypoint and command as Docker receives them: `command` is the image's CMD, handed to its
+    ENTRYPOINT (so `--flag` only passes options to it), `entrypoint` replaces that. An explicit `sh -c SCRIPT`
+    entrypoint, as procfleet renders a shell line, is that shell line."""
+    entrypoint = _argv(spec.get("entrypoint"), where.child("entrypoint"), report)
+    command = _argv(spec.get("command"), where.child("command"), report)
+    if entrypoint is not None and len(entrypoint) == 2 and entrypoint[0] in SHELLS and entrypoint[1] == "-c" \
+            and command is not None and len(command) == 1:
+        return ServiceCommand(command=without_exec(without_numbering(command[0].strip())))
+    return ServiceCommand(entrypoint=None if entrypoint is None else tuple(entrypoint),
+                          args=None if command is None else tuple(command))
+
+
+def _argv(value: Any, where: Where, report: Report) -> list[str] | None:
+    """A list as it is; a string split as Compose splits it, what Compose drops reported."""
     if value is None:
-        return []
+        return None
     if isinstance(value, str):
-        return split(value, where)
+        words, dropped = compose_words(value, where)
+        if dropped:
+            report.skipped(where.key, f"Compose runs only {shlex.join(words)!s} and drops `{dropped}` (it splits a "
+                           "string command into words without a shell); carried as Compose runs it: to run it all, "
+                           "write it as sh -c '...'")
+        return words
     if isinstance(value, list):
         return [str(item) for item in value]
     raise where.error(f"expected a string or a list of strings, got {describe(value)}")
+
+
+BUILD_HANDLED = ("context", "dockerfile", "target", "args")
+
+
+def _build(value: Any, where: Where, report: Report) -> Build | None:
+    """Compose's build: a context folder, or context, dockerfile, target and args (the rest reported)."""
+    if value is None:
+        return None
+    folder = where.file.parent
+    if isinstance(value, str):
+        return Build(context=str((folder / value).resolve()))  # absolute: the writer makes it relative
+    spec = v.table(value, where)
+    for key, item in spec.items():
+        if key not in BUILD_HANDLED and item not in (None, [], {}):
+            report.skipped(where.child(key).key, NO_KEY)
+    raw_args = spec.get("args") or {}
+    if isinstance(raw_args, list):  # [NAME=value]; a bare NAME takes the caller's value, which is not carried
+        pairs = [str(item).split("=", 1) for item in raw_args]
+        for pair in pairs:
+            if len(pair) == 1:
+                report.skipped(where.child("args").child(pair[0]).key, "no value: Compose takes it from the shell")
+        raw_args = {pair[0]: pair[1] for pair in pairs if len(pair) == 2}
+    args = {str(key): "" if item is None else str(item) for key, item in v.table(raw_args, where.child("args")).items()}
+    return Build(context=str((folder / str(spec.get("context") or ".")).resolve()),
+                 dockerfile=None if spec.get("dockerfile") is None else str(spec["dockerfile"]),
+                 target=None if spec.get("target") is None else str(spec["target"]), args=args)
 
 
 def _report_rest(spec: dict[str, Any], where: Where, report: Report) -> None:

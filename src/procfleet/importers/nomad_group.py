@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from procfleet import validation as v
@@ -37,6 +37,7 @@ DEFAULT_RESCHEDULE: Json = {"Delay": 30 * SECOND, "DelayFunction": "exponential"
 CONFIG_KEYS = ("image", "command", "args", "entrypoint", "ports", "init")
 # HCL2's literal forms of `${` and `%{`, which the Nomad client turns back into the text (client_text).
 CLIENT_ESCAPES = re.compile(r"\$\$\{|%%\{")
+LIVE_TEMPLATE = re.compile(r"(?<!\$)\$\{")  # `${…}` the client fills in, not HCL2's `$${` escape
 
 
 @dataclass(frozen=True)
@@ -60,15 +61,16 @@ def read_group(name: str, group: Json, app: str, where: Where, report: Report,
         report.skipped(where.key, "no task to run")
         return None
     driver = str(task.get("Driver") or "")
+    docker = driver in ("docker", "podman")
     config = v.table(task.get("Config") or {}, task_where.child("Config"))
-    command = _command(config, task_where.child("Config"), report)
-    if command is None:
-        report.skipped(where.key, "no command: procfleet needs the command each type runs")
+    run = _command(config, task_where.child("Config"), report, docker)
+    if run.command is None and run.args is None and run.entrypoint is None and not docker:
+        report.skipped(where.key, f"no command: the {driver} driver runs no image, so the task runs nothing")
         return None
     declared = str((group.get("Meta") or {}).get(META_PORT) or "")
     label, port = _port(group, task, config, where, report, int(declared) if declared.isdigit() else None)
-    if label is not None and port is not None:
-        command = port_variable(command, label)
+    if label is not None and port is not None and run.command is not None:
+        run = replace(run, command=port_variable(run.command, label))
     env = _env(task.get("Env") or {}, label, port, task_where.child("Env"), report)
     if port is None and env.get("PORT", "").isdigit():
         port = int(env.pop("PORT"))
@@ -86,11 +88,12 @@ def read_group(name: str, group: Json, app: str, where: Where, report: Report,
     report_rest(task_view(task), ("Name", "Driver", "Config", "Env", "Resources", "KillTimeout", "KillSignal",
                                   "Services", "Meta", "Lifecycle", *inherited), task_where, report)
     _report_meta(task.get("Meta") or {}, task_where.child("Meta"), report)
-    docker = driver in ("docker", "podman")
     count = group.get("Count")
     process = ProcessType(
         name=name,
-        command=command,
+        command=run.command,
+        entrypoint=run.entrypoint,
+        args=run.args,
         count=None if count is None else v.integer(count, where.child("Count")),
         port=port,
         health=health,
@@ -119,23 +122,39 @@ def _main_task(group: Json, where: Where, report: Report) -> tuple[Json | None, 
     return chosen, where.child("Tasks").child(name)
 
 
-def _command(config: Json, where: Where, report: Report) -> str | None:
-    """command and args (after a docker entrypoint) as one shell line; `/bin/sh -c SCRIPT` becomes SCRIPT."""
+@dataclass(frozen=True)
+class TaskCommand:
+    """What the task runs: a shell line, or entrypoint/args as the container (or process) gets them, or neither."""
+
+    command: str | None = None
+    entrypoint: tuple[str, ...] | None = None
+    args: tuple[str, ...] | None = None
+
+
+def _command(config: Json, where: Where, report: Report, docker: bool) -> TaskCommand:
+    """The task's command as its driver runs it (drivers/docker/driver.go createContainerConfig: `command` and
+    `args` make the container's Cmd, `entrypoint` its Entrypoint; exec and raw_exec run `command` with `args`).
+    `/bin/sh -c SCRIPT`, as procfleet renders a shell line, is that shell line; an argv holding a `${…}` the
+    client would fill in becomes a shell line too, whose shell expands the same variable."""
     for key in config:
         if key not in CONFIG_KEYS and not unset(config[key]):
             report.skipped(where.child(key).key, "no formation key for this driver setting")
-    words = [client_text(str(word)) for word in config.get("entrypoint") or []]
-    if config.get("command"):
-        words.append(client_text(str(config["command"])))
-    elif config.get("args") and not words:
-        report.note(where.child("args").key, "run by the image's entrypoint in Nomad; carried over as the command")
     args = config.get("args") or []
     if not isinstance(args, list):
         raise where.child("args").error(f"expected a list of strings, got {describe(args)}")
-    words += [client_text(str(arg)) for arg in args]
-    if not words:
-        return None
-    return from_argv(words) or None
+    raw = [str(word) for word in [*(config.get("entrypoint") or []), *([config["command"]] if config.get(
+        "command") else []), *args]]
+    entrypoint = [client_text(str(word)) for word in config.get("entrypoint") or []]
+    cmd = ([client_text(str(config["command"]))] if config.get("command") else []) + [
+        client_text(str(arg)) for arg in args]
+    argv = entrypoint + cmd
+    shell_line = argv[:2] in (["/bin/sh", "-c"], ["sh", "-c"]) and len(argv) == 3
+    if shell_line or any(LIVE_TEMPLATE.search(word) for word in raw):
+        return TaskCommand(command=from_argv(argv))
+    if not docker:
+        return TaskCommand(args=tuple(argv)) if argv else TaskCommand()
+    return TaskCommand(entrypoint=tuple(entrypoint) if config.get("entrypoint") is not None else None,
+                       args=tuple(cmd) if cmd else None)
 
 
 def client_text(text: str) -> str:

@@ -91,9 +91,11 @@ def test_adopt_writes_the_document_at_the_live_counts(backends: type[Exporting],
                            "legacy_shop`, with the counts that ran then")
     written = tomllib.loads(text)
     assert written["app"] == {"name": "legacy-shop", "image": "shop:1", "backend": "swarm"}
-    assert written["processes"]["web"] == {"command": "serve --port 8000 --price '$5'", "count": 0, "port": 8000,
+    # its CMD exactly, handed to the image's ENTRYPOINT as Docker does (no entrypoint override to unwrap)
+    assert written["processes"]["web"] == {"args": ["sh", "-c", "serve --port 8000 --price '$5'"], "count": 0,
+                                           "port": 8000,
                                            "restart": "never"}
-    assert written["processes"]["queue-worker"]["command"] == "work --project legacy_shop"
+    assert written["processes"]["queue-worker"]["args"] == ["work", "--project", "legacy_shop"]
     assert written["backends"]["swarm"] == {"port_mode": "host"}
 
 

@@ -27,12 +27,10 @@ def test_import_compose_reports_each_key_left_behind(tmp_path: Path, cli: Callab
     result = cli("import", "compose.yaml", "--json")
     assert result.code == 0, result.err
     data = json.loads(result.out)
-    assert data["format"] == "compose" and data["app"] == "shop" and data["types"] == ["web"]
+    assert data["format"] == "compose" and data["app"] == "shop" and data["types"] == ["web", "db"]
     assert data["warnings"] == [
         "compose.yaml: services.web.volumes: not carried over (procfleet formations have no volumes; factor VI: "
         "keep state in a backing service)",
-        "compose.yaml: services.db: not carried over (no command: a backing service run from its image; factor IV: "
-        "attach it through config)",
     ]
     assert [line.removeprefix("warning: ") for line in result.err.splitlines()] == data["warnings"]
     checked = json.loads(cli("check", "--json").out)

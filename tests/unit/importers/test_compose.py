@@ -88,10 +88,45 @@ def test_a_file_without_services_is_an_error(write: Write) -> None:
     assert "compose.yaml: services: no services" in _error(write("compose.yaml", "volumes: {}\n"))
 
 
-def test_only_backing_services_is_an_error(write: Write) -> None:
-    """Services without commands are all reported, and no type at all is an error."""
-    path = write("compose.yaml", "services:\n  db: {image: postgres}\n")
-    assert "no service has a command" in _error(path)
+def test_a_service_without_a_command_runs_its_images_own(write: Write) -> None:
+    """postgres, redis, kong: imported as a type running that image, not dropped as a backing service."""
+    path = write("compose.yaml", "services:\n  db: {image: postgres:16}\n  gateway: {image: 'kong:latest'}\n")
+    result = _read(path)
+    for name, image in (("db", "postgres:16"), ("gateway", "kong:latest")):
+        process = result.processes[name]
+        assert process.runs_image_command and process.image == image, process
+    assert not [line for line in result.warnings if "backing service" in line]
+
+
+def test_a_command_of_flags_only_keeps_the_images_entrypoint(write: Write) -> None:
+    """mysql's `command: --default-authentication-plugin=…` passes options to its ENTRYPOINT, as Docker's CMD."""
+    path = write("compose.yaml", "services:\n  db:\n    image: mysql:8\n"
+                 "    command: --default-authentication-plugin=mysql_native_password\n"
+                 "  cache:\n    image: memcached\n    command: -I 1M\n")
+    result = _read(path)
+    db, cache = result.processes["db"], result.processes["cache"]
+    flags = ("--default-authentication-plugin=mysql_native_password",)
+    assert (db.command, db.entrypoint, db.args) == (None, None, flags)
+    assert cache.args == ("-I", "1M") and cache.entrypoint is None
+
+
+def test_a_string_command_stops_where_compose_stops_and_the_rest_is_reported(write: Write) -> None:
+    """Compose splits a string command into words (go-shellwords) and stops at `&&`, `;` or `|`: `a && b` runs
+    only `a`. Import carries what Compose runs and names what it drops."""
+    path = write("compose.yaml", WEB.replace("./serve", "python manage.py migrate && gunicorn app"))
+    result = _read(path)
+    assert result.processes["web"].args == ("python", "manage.py", "migrate")
+    assert any("services.web.command" in line and "drops `&& gunicorn app`" in line for line in result.warnings)
+
+
+def test_a_build_is_carried(write: Write) -> None:
+    path = write("compose.yaml", "services:\n  web:\n    build:\n      context: ./app\n"
+                 "      dockerfile: Dockerfile.prod\n      target: runtime\n      args: [VERSION=1.2, FROM_SHELL]\n")
+    result = _read(path)
+    built = result.processes["web"].build
+    assert built is not None and built.context.endswith("/app") and built.dockerfile == "Dockerfile.prod"
+    assert built.target == "runtime" and dict(built.args) == {"VERSION": "1.2"}
+    assert any("services.web.build.args.FROM_SHELL" in line for line in result.warnings)
 
 
 def test_a_look_alike_probe_on_another_port_stays_a_command(write: Write) -> None:
@@ -111,9 +146,9 @@ def test_interpolation_errors_stop_the_import(write: Write) -> None:
 
 
 def test_string_commands_run_without_a_shell_keep_their_meaning(write: Write) -> None:
-    """A string command is split into words by Compose: words a shell would expand are quoted for /bin/sh -c."""
+    """A string command is split into words by Compose and run with no shell: nothing is expanded."""
     path = write("compose.yaml", WEB.replace("./serve", "echo $$HOME *.txt"))
-    assert _read(path).processes["web"].command == "echo '$HOME' '*.txt'"
+    assert _read(path).processes["web"].args == ("echo", "$HOME", "*.txt")
 
 
 def test_service_names_become_portable(write: Write) -> None:
