@@ -54,7 +54,7 @@ def read_compose(path: Path, environ: Mapping[str, str], text: str | None = None
     taken: dict[str, str] = {}
     for original, spec in services.items():
         where = Where(path, f"services.{original}")
-        service = read_service(original, spec, where, report, active)
+        service = read_service(original, spec, where, report, active, variables)
         name = type_name(original, where, taken, report)
         imported[name] = replace(service, process=replace(service.process, name=name))
     project = str(variables.get("COMPOSE_PROJECT_NAME") or document.get("name") or "")

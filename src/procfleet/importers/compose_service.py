@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,13 +48,13 @@ class ImportedService:
 
 
 def read_service(name: str, spec: Any, where: Where, report: Report,
-                 active_profiles: Collection[str]) -> ImportedService:
+                 active_profiles: Collection[str], variables: Mapping[str, str]) -> ImportedService:
     """The service as a process type: its command, argv, or its image's own command, as Compose runs it."""
     spec = v.table(spec or {}, where)
     command = _command(spec, where, report)
     _report_rest(spec, where, report)
     port = _port(spec, where, report)
-    env = _environment(spec.get("environment"), where.child("environment"), report)
+    env = _environment(spec.get("environment"), where.child("environment"), report, variables)
     port_number = _port_from_env(env, port.target if port else None, where.child("environment"), report)
     if port is None and port_number is not None:
         port = PortSpec(target=port_number)
@@ -160,8 +160,9 @@ def _report_rest(spec: dict[str, Any], where: Where, report: Report) -> None:
             report.skipped(where.child("labels").child(str(label)).key, "procfleet sets only its own labels")
 
 
-def _environment(value: Any, where: Where, report: Report) -> dict[str, str]:
-    """environment as a mapping or a KEY=VALUE list; a name without a value comes from the caller's shell."""
+def _environment(value: Any, where: Where, report: Report, variables: Mapping[str, str]) -> dict[str, str]:
+    """environment as a mapping or a KEY=VALUE list; a name without a value takes the project's variable (the
+    caller's environment, then the .env beside the file), as Compose resolves it."""
     if value is None:
         return {}
     if isinstance(value, list):
@@ -170,8 +171,11 @@ def _environment(value: Any, where: Where, report: Report) -> dict[str, str]:
     env: dict[str, str] = {}
     for key, raw in v.table(value, where).items():
         at = where.child(str(key))
-        if raw is None:
-            report.skipped(at.key, "no value: Compose takes it from the shell that runs it; set it in an env file")
+        if raw is None and str(key) in variables:
+            env[str(key)] = variables[str(key)]
+        elif raw is None:
+            report.skipped(at.key, "no value: Compose takes it from the shell that runs it, and neither the shell nor "
+                           "the .env beside the file sets it; set it in an env file")
         elif key not in OURS:
             env[str(key)] = ("true" if raw else "false") if isinstance(raw, bool) else str(raw)
     return v.env_table(env, where)

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from procfleet.errors import FormationError
+from procfleet.importers.yamlfile import ComposeLoader
 from procfleet.procfile import LINE
 
 FORMATS = ("procfile", "compose", "app.json", "nomad")
@@ -31,7 +32,7 @@ def detect_format(path: Path, text: str) -> str:
             return "nomad"
         if "formation" in data:
             return "app.json"
-        if "services" in data:
+        if "services" in data or "include" in data:  # a file of only include: entries is a compose file too
             return "compose"
     if name in COMPOSE_NAMES:
         return "compose"
@@ -52,6 +53,7 @@ def _parsed(text: str) -> Any:
     except ValueError:
         pass
     try:
-        return yaml.safe_load(text)
+        # Compose's loader: it knows the !reset and !override tags, which the safe loader refuses
+        return yaml.load(text, Loader=ComposeLoader)  # a SafeLoader subclass
     except yaml.YAMLError:
         return None

@@ -18,6 +18,21 @@ MAX_YAML_VALUES = 200_000  # values once aliases are expanded; real compose file
 class ComposeLoader(yaml.SafeLoader):
     """PyYAML's safe loader with YAML 1.2 core-schema scalars; `<<` merge keys and anchors work as in safe_load."""
 
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        """Merge keys as PyYAML merges them, except that a `!reset` key does not hide what the merge brings:
+        `docker compose config` keeps a merged `environment` beside `environment: !reset {}` (Compose applies
+        !reset to what extends and override files set, after the YAML merge)."""
+        super().flatten_mapping(node)
+        merged: set[Any] = set()
+        kept = []
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else None
+            if value.tag == "!reset" and name in merged:
+                continue
+            merged.add(name)
+            kept.append((key, value))
+        node.value = kept
+
 
 # Start from the safe loader's resolvers without bool, int and float, then add the YAML 1.2 core forms.
 ComposeLoader.yaml_implicit_resolvers = {

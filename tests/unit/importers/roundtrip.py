@@ -80,6 +80,11 @@ def carried(formation: Formation, renderer: str) -> dict[str, Any]:
         app.pop(key)
     for name, process in formation.processes.items():
         data["processes"][name]["env"] = formation.environment(process)
+        command = data["processes"][name]["command"]
+        if command is not None and command.startswith("exec "):
+            # procfleet execs a simple command itself (shellcommand.exec_form): a leading `exec` the user wrote
+            # runs the same, and a rendered file does not tell the two apart
+            data["processes"][name]["command"] = command.removeprefix("exec ")
     reduce: dict[str, Callable[[Formation, dict[str, Any]], dict[str, Any]]] = {
         "procfile": _procfile, "compose": _compose, "nomad": _nomad}
     return reduce[renderer](formation, data)
@@ -119,6 +124,10 @@ def _nomad(formation: Formation, data: dict[str, Any]) -> dict[str, Any]:
             entry["health"] = None
         if driver != "docker":
             entry["image"] = None
+        if entry["port"] is None and str(entry["env"].get("PORT", "")).isdigit():
+            # a numeric PORT in a task's Env is the port of a job that declares none (the importer's reading of
+            # jobs written by hand); a formation's env file that sets PORT (Foreman's .env) comes back that way
+            entry["port"] = int(entry["env"].pop("PORT"))
         resources = process.resources
         entry["resources"] = {
             "cpu": None if resources.cpu is None else max(1, round(resources.cpu * 1000)) / 1000,

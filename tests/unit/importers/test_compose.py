@@ -119,6 +119,16 @@ def test_a_string_command_stops_where_compose_stops_and_the_rest_is_reported(wri
     assert any("services.web.command" in line and "drops `&& gunicorn app`" in line for line in result.warnings)
 
 
+def test_a_bare_environment_name_takes_the_value_compose_would_from_the_dotenv(write: Write) -> None:
+    """`- SECRET_KEY` with no value: Compose looks in the caller's environment, then the project's .env."""
+    write(".env", "SECRET_KEY=from-dotenv\n")
+    path = write("compose.yaml", WEB + "    environment:\n      - SECRET_KEY\n      - NOWHERE\n")
+    result = _read(path)
+    assert result.processes["web"].env == {"SECRET_KEY": "from-dotenv"}
+    assert any("services.web.environment.NOWHERE" in line and "neither the shell nor the .env" in line
+               for line in result.warnings)
+
+
 def test_a_build_is_carried(write: Write) -> None:
     path = write("compose.yaml", "services:\n  web:\n    build:\n      context: ./app\n"
                  "      dockerfile: Dockerfile.prod\n      target: runtime\n      args: [VERSION=1.2, FROM_SHELL]\n")

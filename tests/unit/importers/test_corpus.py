@@ -11,16 +11,23 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from procfleet.actions.importing import Imported, import_file
+from procfleet.cli import main
+from procfleet.importers.compose_service import HANDLED as CARRIED_KEYS
+from procfleet.importers.yamlfile import load_yaml
+from tests.integration.conftest import engine_missing
 from tests.unit.importers.roundtrip import (
     INSTALLED,
     carried,
     load,
     prepared,
+    render,
     reported_keys,
     round_trip,
 )
@@ -46,9 +53,11 @@ def _import(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple
 
 
 def test_corpus_has_enough_cases() -> None:
-    """At least 15 Procfiles and compose files, besides the app.json and Nomad cases."""
-    shapes = [case for case in CASES if case.startswith(("procfile-", "compose-"))]
-    assert len(shapes) >= 15
+    """At least 60 compose files, 20 Procfiles, 10 app.json and 5 Nomad jobs, in the shapes public projects use."""
+    counts = {kind: len([case for case in CASES if case.startswith(f"{kind}-")])
+              for kind in ("compose", "procfile", "heroku", "nomad")}
+    assert counts["compose"] >= 60 and counts["procfile"] >= 20, counts
+    assert counts["heroku"] >= 10 and counts["nomad"] >= 5, counts
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -78,3 +87,59 @@ def test_import_render_import_gives_the_same_formation(case: str, tmp_path: Path
         again, report = round_trip(original, renderer)
         assert carried(again, renderer) == carried(original, renderer), renderer
         assert reported_keys(report) == [], renderer  # what the renderer wrote, the importer reads back whole
+
+
+def _docker_compose_config(path: Path) -> dict[str, Any]:
+    """`docker compose config` of a file, as Compose itself reads it (no engine needed, only the CLI)."""
+    if shutil.which("docker") is None:
+        engine_missing("the docker CLI is not installed: `docker compose config` checks the rendered files")
+    done = subprocess.run(["docker", "compose", "-f", str(path), "config", "--format", "json"], capture_output=True,
+                          text=True, timeout=120, check=False, cwd=path.parent, env={"PATH": os.environ["PATH"]})
+    if done.returncode != 0 and "is not a docker command" in done.stderr:
+        engine_missing("the Compose v2 CLI plugin is missing: `docker compose config` checks the rendered files")
+    assert done.returncode == 0, done.stderr
+    config: dict[str, Any] = json.loads(done.stdout)
+    return config
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_import_check_render_compose_config_import_again(case: str, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole road a user takes: import, `check` accepts it, `render -b compose` writes a file that
+    `docker compose config` accepts and that runs the same commands, and importing that file gives the same
+    formation back."""
+    folder, _ = _import(case, tmp_path, monkeypatch)
+    assert main(["check", "-f", "formation.toml"]) == 0
+    formation = prepared(load(folder / "formation.toml"), "compose")
+    rendered = folder / "rendered-compose.yaml"  # beside the formation: its env files are named from there
+    rendered.write_text(render(formation, "compose"))
+    config = _docker_compose_config(rendered)
+    for name, process in formation.processes.items():
+        service = config["services"][name]
+        if process.command is not None:
+            assert service["entrypoint"] == ["/bin/sh", "-c"], name
+        else:  # the argv Docker gets is the formation's, word for word (config prints `$` escaped as `$$`)
+            argv = {key: None if service.get(key) is None else [word.replace("$$", "$") for word in service[key]]
+                    for key in ("entrypoint", "command")}
+            assert argv["entrypoint"] == (None if process.entrypoint is None else list(process.entrypoint)), name
+            assert argv["command"] == (None if process.args is None else list(process.args)), name
+    again, report = round_trip(formation, "compose")
+    assert carried(again, "compose") == carried(formation, "compose")
+    assert reported_keys(report) == []
+
+
+@pytest.mark.parametrize("case", [case for case in CASES if case.startswith("compose-")])
+def test_every_key_of_a_compose_file_is_carried_or_reported(case: str, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing is lost without a word: each service key the importer does not carry is a line of the report."""
+    folder, imported = _import(case, tmp_path, monkeypatch)
+    source = next(folder / name for name in SOURCES if (folder / name).exists())
+    document = load_yaml(source)
+    for key in document:
+        if key not in ("name", "services", "include"):
+            assert any(line.startswith(f"{source.name}: {key}:") for line in imported.warnings), key
+    for service, spec in (document.get("services") or {}).items():
+        for key, value in (spec or {}).items():
+            if key in CARRIED_KEYS or key == "extends" or value in (None, [], {}):
+                continue
+            assert any(f"services.{service}.{key}" in line for line in imported.warnings), (service, key)

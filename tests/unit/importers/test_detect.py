@@ -15,6 +15,8 @@ from tests.unit.importers.conftest import Write
     ("processes.txt", "# comment\nweb: serve\nworker: work\n", "procfile"),
     ("compose.yaml", "services: {}\n", "compose"),
     ("stack.yml", "services:\n  web: {image: a}\n", "compose"),
+    ("all.yaml", "include:\n  - api/compose.yaml\n  - web/compose.yaml\n", "compose"),
+    ("override.yml", "services:\n  web:\n    ports: !reset []\n    environment: !override {A: b}\n", "compose"),
     ("app.json", "{}", "app.json"),
     ("heroku.json", '{"formation": {"web": {"quantity": 1}}}', "app.json"),
     ("job.json", '{"Job": {"ID": "x"}}', "nomad"),
