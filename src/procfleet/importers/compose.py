@@ -57,15 +57,25 @@ def read_compose(path: Path, environ: Mapping[str, str], text: str | None = None
         service = read_service(original, spec, where, report, active, variables)
         name = type_name(original, where, taken, report)
         imported[name] = replace(service, process=replace(service.process, name=name))
-    project = str(variables.get("COMPOSE_PROJECT_NAME") or document.get("name") or "")
-    app = _own_app(services) or (source_app_name(project, Where(path, "name"), report) if project else None)
+    named = str(variables.get("COMPOSE_PROJECT_NAME") or document.get("name") or "")
+    app = _own_app(services) or (source_app_name(named, Where(path, "name"), report) if named else None)
+    # without a name, Compose names the project after the file's folder: kept, so that adopt and migrate find
+    # the containers that `docker compose up` started there
+    project = named or compose_project_name(path.resolve().parent.name)
+    same_as_app = app or app_name(path.resolve().parent.name)
     shared = _shared_env_files(imported)
     processes = {name: replace(s.process, env_files=s.env_files[len(shared):]) for name, s in imported.items()}
     result = ImportResult(
         format=FORMAT, source=path, processes=processes, app_name=app, env_files=shared, backend="compose",
-        backends=_options(imported, taken, project if project != app else "", report),
+        backends=_options(imported, taken, project if project != same_as_app else "", report),
     )
     return replace(hoisted(result), warnings=tuple(report.lines))
+
+
+def compose_project_name(folder: str) -> str:
+    """The project name Compose gives a folder's file (compose-go NormalizeProjectName): lowercase, only
+    a-z, 0-9, `_` and `-` kept, no leading `_` or `-`."""
+    return re.sub(r"[^-_a-z0-9]", "", folder.lower()).lstrip("_-")
 
 
 def _own_app(services: dict[str, Any]) -> str | None:

@@ -8,6 +8,7 @@ import pytest
 
 from procfleet.errors import FormationError
 from procfleet.importers import read_source
+from procfleet.importers.compose import read_compose
 from procfleet.importers.result import ImportResult
 from tests.unit.importers.conftest import Write
 
@@ -51,7 +52,21 @@ def test_yaml_is_read_as_yaml_1_2(write: Write) -> None:
     result = _read(path)
     assert result.processes["web"].env == {"DEBUG": "yes", "ON": "on"}
     assert result.processes["web"].port == 22
-    assert result.backends == {"compose": {"ports": {"web": 22}}}
+    assert result.backends["compose"]["ports"] == {"web": 22}
+
+
+def test_a_file_without_a_name_keeps_the_project_compose_names_after_its_folder(write: Write,
+                                                                                tmp_path: Path) -> None:
+    """`docker compose up` in `My_Shop/` runs the project `my_shop`: procfleet's app is `my-shop`, so the
+    project is kept in [backends.compose] for adopt and migrate to find the containers."""
+    folder = tmp_path / "My_Shop"
+    folder.mkdir()
+    (folder / "compose.yaml").write_text(WEB)
+    assert read_compose(folder / "compose.yaml", {}).backends == {"compose": {"project": "my_shop"}}
+    plain = tmp_path / "shop"
+    plain.mkdir()
+    (plain / "compose.yaml").write_text(WEB)
+    assert read_compose(plain / "compose.yaml", {}).backends == {}
 
 
 def test_extends_in_a_circle_is_an_error(write: Write) -> None:
