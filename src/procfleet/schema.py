@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from procfleet import validation as v
-from procfleet.envfiles import read_env_file
+from procfleet.envfiles import EnvFileSyntaxError, read_env_file
 from procfleet.model import (
     DEFAULT_BACKEND,
     RESTART_POLICIES,
@@ -81,6 +81,8 @@ def _read_env_files(paths: tuple[Path, ...], where: Where) -> dict[str, str]:
             raise at.error(f"env file {path} is larger than {MAX_ENV_FILE_BYTES // 2**20} MiB")
         try:
             merged.update(read_env_file(path))
+        except EnvFileSyntaxError as exc:
+            raise at.error(f"{path}:{exc.line}: {exc.message}") from None
         except UnicodeDecodeError:
             raise at.error(f"env file {path} is not UTF-8 text") from None
         except OSError as exc:
