@@ -104,3 +104,78 @@ def test_app_json_dyno_sizes_become_memory_limits(write: Write) -> None:
     assert memory == {"web": 2560 * 2**20, "worker": 2**30, "clock": None}
     assert any("formation.web.size: the dyno size Performance-M carried over" in line for line in result.warnings)
     assert any("formation.clock.size: not carried over (the dyno size huge" in line for line in result.warnings)
+
+
+RULE = "names are lowercase letters, digits and -, starting with a letter"
+
+
+def test_every_name_foremans_pattern_accepts_is_renamed_not_refused(write: Write) -> None:
+    """Foreman's and Honcho's Procfile line is `^([A-Za-z0-9_-]+):\\s*(.+)$`: `1web`, `worker-`, `Clock`,
+    `_beat` and `foo_bar` all run there, so each becomes a portable name with one line of the report."""
+    path = write("Procfile", "1web: serve\nworker-: work\nClock: tick\n_beat: beat\nfoo_bar: fb\n")
+    result = read_source(path, None, {})
+    assert {n: p.command for n, p in result.processes.items()} == {
+        "web": "serve", "worker": "work", "clock": "tick", "beat": "beat", "foo-bar": "fb"}
+    assert list(result.warnings) == [
+        f'{path}:1: process type "1web" renamed "web" ({RULE})',
+        f'{path}:2: process type "worker-" renamed "worker" ({RULE})',
+        f'{path}:3: process type "Clock" renamed "clock" ({RULE})',
+        f'{path}:4: process type "_beat" renamed "beat" ({RULE})',
+        f'{path}:5: process type "foo_bar" renamed "foo-bar" ({RULE})',
+    ]
+
+
+def test_names_that_become_the_same_are_all_kept(write: Write) -> None:
+    """Foreman and Honcho (`^([A-Za-z0-9_-]+):\\s*(.+)$`) run `foo_bar`, `foo-bar` and `Foo_Bar` as three types:
+    the first keeps the portable name, each later one gets the next free `-2`, `-3`, and its line says why."""
+    path = write("Procfile", "foo_bar: a\nfoo-bar: b\nFoo_Bar: c\nfoo-bar-2: d\n")
+    result = read_source(path, None, {})
+    assert {n: p.command for n, p in result.processes.items()} == {
+        "foo-bar": "a", "foo-bar-2": "b", "foo-bar-3": "c", "foo-bar-2-2": "d"}
+    assert list(result.warnings) == [
+        f'{path}:1: process type "foo_bar" renamed "foo-bar" ({RULE})',
+        f'{path}:2: process type "foo-bar" renamed "foo-bar-2" (line 1\'s "foo_bar" is already "foo-bar"; '
+        "Foreman and Honcho run both)",
+        f'{path}:3: process type "Foo_Bar" renamed "foo-bar-3" (line 1\'s "foo_bar" is already "foo-bar"; '
+        "Foreman and Honcho run both)",
+        f'{path}:4: process type "foo-bar-2" renamed "foo-bar-2-2" (line 2\'s "foo-bar" is already "foo-bar-2"; '
+        "Foreman and Honcho run both)",
+    ]
+
+
+def test_a_name_without_a_letter_gets_one_from_its_line(write: Write) -> None:
+    """Foreman's and Honcho's pattern `^([A-Za-z0-9_-]+):\\s*(.+)$` accepts `123` and `--`: with no letter to
+    keep, the type is named after its line, `process-<line>`, and the report says so."""
+    path = write("Procfile", "web: serve\n123: count\n--: dash\n")
+    result = read_source(path, None, {})
+    assert list(result.processes) == ["web", "process-2", "process-3"]
+    assert list(result.warnings) == [
+        f'{path}:2: process type "123" renamed "process-2" (no letter to keep: {RULE})',
+        f'{path}:3: process type "--" renamed "process-3" (no letter to keep: {RULE})',
+    ]
+
+
+def test_a_name_longer_than_63_characters_is_cut(write: Write) -> None:
+    """Foreman's and Honcho's pattern `^([A-Za-z0-9_-]+):\\s*(.+)$` sets no length: a longer name is cut to the
+    63 characters a type name may have (and a dash it would end with is cut too)."""
+    long_name = "a" * 62 + "_b" + "c" * 10
+    path = write("Procfile", f"{long_name}: run\n{long_name}x: run2\n")
+    result = read_source(path, None, {})
+    assert list(result.processes) == ["a" * 62, "a" * 61 + "-2"]
+
+
+def test_a_name_written_twice_is_refused_as_honcho_refuses_it(write: Write) -> None:
+    """Honcho asserts "process names must be unique within a Procfile"; the same name twice (not two names that
+    become one) is a mistake to fix, not two types."""
+    with pytest.raises(FormationError, match=r'line 3: process type "web" already defined on line 1'):
+        read_source(write("Procfile", "web: a\nworker: b\nweb: c\n"), None, {})
+
+
+def test_app_json_keeps_procfile_names_that_become_the_same(write: Write) -> None:
+    """Heroku reads the Procfile beside app.json; names Foreman's `^([A-Za-z0-9_-]+):\\s*(.+)$` accepts that
+    become the same portable name are both imported, as from the Procfile alone."""
+    write("Procfile", "web: serve\nmy_worker: a\nmy-worker: b\n")
+    path = write("app.json", json.dumps({"formation": {"my-worker": {"quantity": 2}}}))
+    result = read_source(path, None, {})
+    assert {n: (p.command, p.count) for n, p in result.processes.items()} == {
+        "my-worker-2": ("b", 2), "web": ("serve", 1), "my-worker": ("a", 0)}
