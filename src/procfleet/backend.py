@@ -68,6 +68,8 @@ class RenderedFile:
 
     name: str
     content: str
+    # One line per formation key the artefact cannot hold, naming the file and key, for render to print.
+    warnings: tuple[str, ...] = ()
 
 @dataclass(frozen=True)
 class LiveType:

@@ -37,10 +37,11 @@ def show_check(output: Output, formation: Formation) -> None:
 
 
 def show_rendered(output: Output, rendered: Rendered) -> None:
-    """The artefacts' text, or a JSON list of files."""
+    """The artefacts' text, or a JSON list of files with what they cannot hold (render warned of it already)."""
     if output.json:
         output.data({"backend": rendered.backend, "format": rendered.format,
-                     "files": [{"name": f.name, "content": f.content} for f in rendered.files]})
+                     "files": [{"name": f.name, "content": f.content} for f in rendered.files],
+                     "warnings": rendered.warnings})
         return
     for index, item in enumerate(rendered.files):
         if len(rendered.files) > 1:

@@ -35,6 +35,11 @@ class Rendered:
     format: str
     files: list[RenderedFile]
 
+    @property
+    def warnings(self) -> list[str]:
+        """What the files cannot hold of the formation, a line per key, in file order."""
+        return [line for item in self.files for line in item.warnings]
+
 
 def render(ctx: Context, fmt: str | None) -> Rendered:
     """The chosen backend's native artefacts for the formation."""
@@ -44,7 +49,11 @@ def render(ctx: Context, fmt: str | None) -> Rendered:
     if chosen not in backend.formats:
         raise UsageError(f'the {backend.name} backend cannot render "{chosen}"{did_you_mean(chosen, backend.formats)}; '
                          f"formats: {', '.join(backend.formats)}")
-    return Rendered(backend=backend.name, format=chosen, files=backend.render(formation, chosen))
+    rendered = Rendered(backend=backend.name, format=chosen, files=backend.render(formation, chosen))
+    # Warned here, as open_backend warns, so that `render -o DIR` names what was lost as printing does.
+    for warning in rendered.warnings:
+        ctx.output.warn(warning)
+    return rendered
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,11 @@ from collections.abc import Mapping
 
 from procfleet.backend import RenderedFile
 from procfleet.errors import FormationError
-from procfleet.model import Formation, masked
+from procfleet.model import Formation, ProcessType, masked
 from procfleet.plan import NEW_TYPE_COUNT
-from procfleet_local.instances import expand
+from procfleet_local.instances import DEFAULT_BASE_PORT, expand
+
+NOT_IN_PROCFILE = "not carried into the Procfile (a Procfile holds names and commands only)"
 
 
 def file_counts(formation: Formation) -> dict[str, int]:
@@ -35,4 +37,33 @@ def render_procfile(formation: Formation, counts: Mapping[str, int]) -> Rendered
     formation_arg = ",".join(f"{name}={count}" for name, count in counts.items())
     lines = [f"# {formation.app.name}: foreman start -m {formation_arg}"]
     lines += [f"{name}: {process.shown_command()}" for name, process in formation.processes.items()]
-    return RenderedFile("Procfile", "\n".join(lines) + "\n")
+    warnings = tuple(f"{formation.source}: {formation.key_prefix}{key}: {NOT_IN_PROCFILE}"
+                     for key in procfile_losses(formation))
+    return RenderedFile("Procfile", "\n".join(lines) + "\n", warnings)
+
+
+def procfile_losses(formation: Formation) -> list[str]:
+    """The key paths a Procfile cannot hold; the counts are not among them (its header line holds them)."""
+    app = formation.app
+    keys = [key for key, value in (("app.env", app.env), ("app.env_file", app.env_files)) if value]
+    # Validated options hold the default; Foreman starts at the same port, so only another one is lost.
+    if formation.options("local").get("base_port", DEFAULT_BASE_PORT) != DEFAULT_BASE_PORT:
+        keys.append("backends.local.base_port")
+    for name, process in formation.processes.items():
+        keys += [f"processes.{name}.{key}" for key in _type_losses(process)]
+    return keys
+
+
+def _type_losses(process: ProcessType) -> list[str]:
+    """The keys of one type set to something other than the model's default."""
+    default = ProcessType(name=process.name)
+    set_keys = {
+        "port": process.port is not None,
+        "health": process.health is not None,
+        "env": bool(process.env),
+        "env_file": bool(process.env_files),
+        "restart": process.restart != default.restart,
+        "stop_signal": process.stop_signal != default.stop_signal,
+        "stop_timeout": process.stop_timeout != default.stop_timeout,
+    }
+    return [key for key, lost in set_keys.items() if lost]
