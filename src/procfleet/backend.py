@@ -61,6 +61,8 @@ class Session:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     cwd: Path = field(default_factory=Path.cwd)
     color: bool = False
+    timestamps: bool = True  # log lines start with HH:MM:SS (`--no-timestamp` drops it, as honcho's does)
+    prefixes: bool = True  # and the instance's name (`--no-prefix`: the process's own lines as they are)
 
 @dataclass(frozen=True)
 class RenderedFile:
@@ -139,7 +141,7 @@ class WaitOptions:
 class Outcome:
     """What applying a plan came to: an exit status, and the status to print if any."""
 
-    exit_code: ExitCode = ExitCode.OK
+    exit_code: int = ExitCode.OK  # the foreground supervisor passes on the status of what ended it
     status: Status | None = None
     message: str = ""
 

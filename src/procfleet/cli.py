@@ -37,6 +37,20 @@ BackendOption = Annotated[str | None, typer.Option("-b", "--backend", help="Back
                                                    "or local).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output (docs/json.md).")]
 NoColorOption = Annotated[bool, typer.Option("--no-color", help="No colors (NO_COLOR is honoured too).")]
+def _color_when(value: str | None) -> str | None:
+    """--color: auto, always or never, as git and ls take it."""
+    if value is not None and value not in ("auto", "always", "never"):
+        raise typer.BadParameter(f"{value!r} is not one of auto, always, never")
+    return value
+
+
+ColorOption = Annotated[str | None, typer.Option("--color", metavar="WHEN", callback=_color_when,
+                                                 help="Colors: auto (on a terminal), always (into a pipe too) or "
+                                                 "never.", show_default=False)]
+NoTimestampOption = Annotated[bool, typer.Option("--no-timestamp", help="Log lines without the HH:MM:SS time "
+                                                 "(local).")]
+NoPrefixOption = Annotated[bool, typer.Option("--no-prefix", help="Log lines without the time and instance name "
+                                              "(local).")]
 QuietOption = Annotated[bool, typer.Option("-q", "--quiet", help="Only errors and results.")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Keys the backend cannot honour are errors.")]
 
@@ -48,13 +62,14 @@ def _context(ctx: typer.Context, **given: Any) -> "Context":
 
     before: dict[str, Any] = ctx.obj or {}
     merged = {key: given.get(key) or before.get(key) for key in ("file", "backend", "json", "no_color", "quiet",
-                                                                  "strict")}
+                                                                  "strict", "color")}
     environ = dict(os.environ)
     output = Output(json=bool(merged["json"]), quiet=bool(merged["quiet"]),
-                    color=color_wanted(bool(merged["no_color"]), environ, sys.stdout))
+                    color=color_wanted(bool(merged["no_color"]), environ, sys.stdout, merged["color"] or "auto"))
     file = merged["file"]
     return Context(file=file, backend=merged["backend"], output=output, environ=environ, cwd=Path.cwd(),
-                   strict=bool(merged["strict"]))
+                   strict=bool(merged["strict"]), timestamps=not (given.get("no_timestamp") or given.get(
+                       "no_prefix")), prefixes=not given.get("no_prefix"))
 
 
 def _version(value: bool) -> None:
@@ -66,11 +81,12 @@ def _version(value: bool) -> None:
 @app.callback()
 def _global(ctx: typer.Context, file: FileOption = None, backend: BackendOption = None, json: JsonOption = False,
             no_color: NoColorOption = False, quiet: QuietOption = False, strict: StrictOption = False,
+            color: ColorOption = None,
             version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                                   help="Print the version.")] = False) -> None:
     """One process formation, every platform: local processes, Compose, Swarm and Nomad."""
     ctx.obj = {"file": file, "backend": backend, "json": json, "no_color": no_color, "quiet": quiet,
-               "strict": strict}
+               "strict": strict, "color": color}
 
 
 @app.command()
@@ -201,13 +217,15 @@ def plan(ctx: typer.Context, keep_counts: KeepCountsOption = False,
 def deploy(ctx: typer.Context, keep_counts: KeepCountsOption = False, wait: WaitOption = True,
            timeout: TimeoutOption = 300.0, file: FileOption = None, backend: BackendOption = None,
            json: JsonOption = False, no_color: NoColorOption = False, quiet: QuietOption = False,
-           strict: StrictOption = False) -> None:
+           strict: StrictOption = False, color: ColorOption = None, no_timestamp: NoTimestampOption = False,
+           no_prefix: NoPrefixOption = False) -> None:
     """Run the formation: show the plan, apply it, wait for it (local: a supervisor in the foreground)."""
     from procfleet import views
     from procfleet.actions import operate
     from procfleet.jsonshape import plan_json, status_json
 
-    context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet, strict=strict)
+    context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet, strict=strict,
+                       color=color, no_timestamp=no_timestamp, no_prefix=no_prefix)
     output = context.output
     show = None if output.json or output.quiet else (lambda p: views.show_plan(_stderr(output), p))
     result = operate.deploy(context, keep_counts, _wait_options(context, wait, timeout), show)
@@ -277,11 +295,13 @@ def logs(ctx: typer.Context,
          tail: Annotated[int | None, typer.Option("--tail", min=0, help="Only the last N lines of each "
                                                   "instance.")] = None,
          file: Annotated[Path | None, typer.Option("--file", help="Formation file.")] = None,
-         backend: BackendOption = None, no_color: NoColorOption = False) -> None:
+         backend: BackendOption = None, no_color: NoColorOption = False, color: ColorOption = None,
+         no_timestamp: NoTimestampOption = False, no_prefix: NoPrefixOption = False) -> None:
     """Print the app's logs (-f to follow)."""
     from procfleet.actions import operate
 
-    context = _context(ctx, file=file, backend=backend, no_color=no_color)
+    context = _context(ctx, file=file, backend=backend, no_color=no_color, color=color, no_timestamp=no_timestamp,
+                       no_prefix=no_prefix)
     operate.logs(context, types or [], follow, tail)
 
 

@@ -14,11 +14,12 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 
-def color_wanted(no_color: bool, environ: Mapping[str, str], stream: TextIO) -> bool:
-    """Color only on a terminal, and never with --no-color or NO_COLOR (https://no-color.org)."""
-    if no_color or environ.get("NO_COLOR"):
+def color_wanted(no_color: bool, environ: Mapping[str, str], stream: TextIO, when: str = "auto") -> bool:
+    """Color on a terminal, or always with `--color always` (into a pipe, for `less -R`); never with --no-color,
+    `--color never` or NO_COLOR (https://no-color.org)."""
+    if no_color or when == "never" or environ.get("NO_COLOR"):
         return False
-    return stream.isatty()
+    return when == "always" or stream.isatty()
 
 
 @dataclass

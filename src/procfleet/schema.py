@@ -60,7 +60,7 @@ def _app(value: Any, where: Where, folder: Path) -> App:
     image = v.string(data["image"], where.child("image")) if "image" in data else None
     env_files = tuple(folder / p for p in v.string_list(data.get("env_file", []), where.child("env_file")))
     file_env = _read_env_files(env_files, where.child("env_file"))
-    env = v.env_table(data.get("env", {}), where.child("env"))
+    env = _own_env(data.get("env", {}), where.child("env"))
     backend = v.name(data.get("backend", DEFAULT_BACKEND), where.child("backend"), "backend name")
     build = _build(data["build"], where.child("build")) if "build" in data else None
     return App(name=name, image=image, env_files=env_files, env=env, backend=backend, file_env=file_env,
@@ -117,7 +117,7 @@ def _process(name: str, value: Any, where: Where, folder: Path) -> ProcessType:
         count=_optional(data, "count", where, v.integer),
         port=port,
         health=health,
-        env=v.env_table(data.get("env", {}), where.child("env")),
+        env=_own_env(data.get("env", {}), where.child("env")),
         env_files=(env_files := tuple(folder / p for p in v.string_list(data.get("env_file", []),
                                                                         where.child("env_file")))),
         file_env=_read_env_files(env_files, where.child("env_file")),
@@ -128,6 +128,22 @@ def _process(name: str, value: Any, where: Where, folder: Path) -> ProcessType:
         resources=_resources(data.get("resources", {}), where.child("resources")),
         image=_optional(data, "image", where, v.string),
     )
+
+
+RESERVED_ENV = {
+    "PORT": "procfleet sets PORT for every instance (from port, or Foreman's scheme locally): set port, or "
+            "[backends.local] base_port",
+    "PROCFLEET_PROCESS": "procfleet sets PROCFLEET_PROCESS to the instance's name (web.1)",
+}
+
+
+def _own_env(value: Any, where: Where) -> dict[str, str]:
+    """An env table without the names procfleet owns: silently overridden, they would mislead."""
+    env = v.env_table(value, where)
+    for name, reason in RESERVED_ENV.items():
+        if name in env:
+            raise where.child(name).error(reason)
+    return env
 
 
 def _argv(value: Any, where: Where) -> tuple[str, ...]:

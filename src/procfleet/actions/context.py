@@ -34,11 +34,14 @@ class Context:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     cwd: Path = field(default_factory=Path.cwd)
     strict: bool = False
+    timestamps: bool = True
+    prefixes: bool = True
 
     def session(self) -> Session:
         """What a backend gets to see of this invocation."""
         out = self.output
-        return Session(out=out.out, err=out.err, environ=self.environ, cwd=self.cwd, color=out.color)
+        return Session(out=out.out, err=out.err, environ=self.environ, cwd=self.cwd, color=out.color,
+                       timestamps=self.timestamps, prefixes=self.prefixes)
 
 
 def load_formation(ctx: Context) -> Formation:

@@ -124,6 +124,17 @@ def run(ctx: Context, argv: Sequence[str], process: str | None) -> int:
     formation, backend = _open(ctx)
     if process is not None:
         _known_types(formation, [process])
+    if len(argv) == 1 and argv[0] in formation.processes and process in (None, argv[0]):
+        # `foreman run web`: a type's name runs that type's command, with its env (and image, elsewhere)
+        process = argv[0]
+        the_type = formation.processes[process]
+        type_argv = the_type.argv()
+        if the_type.command is not None:
+            argv = ["/bin/sh", "-c", the_type.command]
+        elif type_argv:
+            argv = list(type_argv)
+        else:
+            raise UsageError(f"{process} runs its image's own command: give the command to run after --")
     return backend.run(formation, argv, process)
 
 

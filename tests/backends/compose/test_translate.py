@@ -47,7 +47,7 @@ def test_environment_precedence_and_what_procfleet_sets(tmp_path: Path) -> None:
         [app]
         name = "shop"
         image = "shop:1"
-        env = { A = "app", B = "app", PORT = "1" }
+        env = { A = "app", B = "app" }
         [processes.web]
         command = "serve"
         port = 8000
@@ -57,7 +57,7 @@ def test_environment_precedence_and_what_procfleet_sets(tmp_path: Path) -> None:
     """)
     services = compose_document(f, file_counts(f), ComposeOptions())["services"]
     assert services["web"]["environment"] == {"A": "app", "B": "web", "PORT": "8000", "PROCFLEET_PROCESS": "web"}
-    assert services["worker"]["environment"] == {"A": "app", "B": "app", "PORT": "1", "PROCFLEET_PROCESS": "worker"}
+    assert services["worker"]["environment"] == {"A": "app", "B": "app", "PROCFLEET_PROCESS": "worker"}
 
 
 def test_env_files_are_referenced_not_copied(tmp_path: Path) -> None:

@@ -173,7 +173,7 @@ def test_env_precedence_and_what_procfleet_sets() -> None:
     """App env, then type env, then PORT (PROCFLEET_PROCESS is the shell line's); every value a string."""
     env = task(job(), "web")["Env"]
     assert env == {"LOG_LEVEL": "info", "WEB_CONCURRENCY": "4", "PORT": "${NOMAD_PORT_port}"}
-    overridden = job('[app]\nname = "a"\nimage = "i"\nenv = { X = "app", PORT = "1" }\n'
+    overridden = job('[app]\nname = "a"\nimage = "i"\nenv = { X = "app" }\n'
                      '[processes.p]\ncommand = "x"\nport = 80\nenv = { X = "type" }\n')
     assert task(overridden, "p")["Env"]["X"] == "type"
     assert task(overridden, "p")["Env"]["PORT"] == "${NOMAD_PORT_port}"

@@ -21,7 +21,7 @@ def test_instances_get_foreman_ports_and_the_layered_environment(app: LocalApp) 
         [processes.web]
         command = '''{show}'''
         count = 2
-        env = {{ FROM_TYPE = "type", PORT = "1" }}
+        env = {{ FROM_TYPE = "type" }}
         stop_timeout = "1s"
 
         [processes.worker]
@@ -31,7 +31,7 @@ def test_instances_get_foreman_ports_and_the_layered_environment(app: LocalApp) 
     env = {**app.env, "FROM_CALLER": "caller", "FROM_FILE": "caller", "FROM_APP": "caller", "FROM_TYPE": "caller"}
     supervisor = app.deploy(env=env)
     base = app.base_port
-    # The type's own PORT = "1" loses to what procfleet sets; each layer beats the ones below it.
+    # Each layer beats the ones below it (a PORT in the formation's env is an error: procfleet sets it).
     expected = {"web.1": base, "web.2": base + 1, "worker.1": base + 100}
     for name, port in expected.items():
         own = "type" if name.startswith("web") else "app"  # worker has no env of its own

@@ -45,7 +45,7 @@ class LocalBackend:
 
     def base_port(self, formation: Formation) -> int:
         """The first port of Foreman's scheme for this formation."""
-        return local_options.settings(formation).base_port
+        return local_options.settings(formation, self.session.environ).base_port
 
     def fingerprint(self, formation: Formation, process: ProcessType) -> str:
         """The definition hash `plan` compares: what local runs, without the image and resources it ignores."""
@@ -69,7 +69,7 @@ class LocalBackend:
 
     def apply(self, formation: Formation, plan: Plan, wait: WaitOptions) -> Outcome:
         """No supervisor: become one, in the foreground, until it ends. One running: have it reconcile."""
-        overflow = port_overflow(formation, plan.counts, local_options.settings(formation).base_port)
+        overflow = port_overflow(formation, plan.counts, self.base_port(formation))
         if overflow is not None:
             raise UsageError(overflow)
         client = self._connect(formation)
@@ -108,7 +108,8 @@ class LocalBackend:
                 chunk = Chunk(0, message["t"], message["n"], message["p"], tuple(message["l"]))
                 width = max(width, len(chunk.name))
                 color = color_code(positions.get(chunk.process or "")) if self.session.color else None
-                out.write(format_chunk(chunk, width, color))
+                out.write(format_chunk(chunk, width, color, timestamp=self.session.timestamps,
+                                       prefix=self.session.prefixes))
                 out.flush()
 
     def run(self, formation: Formation, argv: Sequence[str], process: str | None) -> int:

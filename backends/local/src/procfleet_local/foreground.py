@@ -21,12 +21,19 @@ from procfleet_local.runtime import Address
 from procfleet_local.supervisor import Supervisor
 from procfleet_local.watchdog import Watchdog
 
-# SIGHUP (the terminal closed) stops as gracefully as SIGTERM and reports the same status.
-SIGNAL_CODES = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED,
-                signal.SIGHUP: ExitCode.TERMINATED}
+# SIGHUP (the terminal closed) stops as gracefully as SIGTERM and reports the same status. Every other signal
+# whose default is to end the process stops gracefully too, with 128 + its number, so that no signal leaves the
+# instances to the watchdog's SIGKILL without their stop signal first.
+SIGNAL_CODES: dict[signal.Signals, int] = {
+    signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED, signal.SIGHUP: ExitCode.TERMINATED,
+    **{sig: 128 + sig for sig in (signal.SIGQUIT, signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF,
+                                  signal.SIGXCPU, signal.SIGXFSZ, signal.SIGPWR, signal.SIGIO)},
+}
+# Passed on to every instance, as Foreman does: apps reopen logs or dump state on them.
+FORWARDED = (signal.SIGUSR1, signal.SIGUSR2)
 
 
-def run(formation: Formation, counts: Mapping[str, int], session: Session, where: Address) -> ExitCode:
+def run(formation: Formation, counts: Mapping[str, int], session: Session, where: Address) -> int:
     """Supervise the formation until Ctrl-C, SIGTERM or `procfleet down`; returns the exit status."""
     lock = runtime.claim(where)  # refuses a second supervisor for the app before anything starts
     try:
@@ -59,22 +66,22 @@ class Stopper:
         self._supervisor = supervisor
         self._printer = printer
         self._task: asyncio.Task[None] | None = None
-        self.code = ExitCode.OK
-        self.finished: asyncio.Future[ExitCode] = asyncio.get_running_loop().create_future()
+        self.code: int = ExitCode.OK
+        self.finished: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
-    def begin(self, code: ExitCode) -> asyncio.Task[None]:
+    def begin(self, code: int) -> asyncio.Task[None]:
         """Start stopping everything gracefully, once; the first reason's exit status wins."""
         if self._task is None:
             self.code = code
             self._task = asyncio.get_running_loop().create_task(self._shutdown())
         return self._task
 
-    async def stop(self, code: ExitCode) -> None:
+    async def stop(self, code: int) -> None:
         """Stop everything gracefully and wait until it is done (`procfleet down`)."""
         await asyncio.shield(self.begin(code))  # a caller hanging up must not cancel the shutdown
 
     def on_signal(self, sig: signal.Signals) -> None:
-        """SIGINT, SIGTERM or SIGHUP arrived."""
+        """A terminating signal arrived (SIGINT, SIGTERM, SIGHUP, SIGQUIT…)."""
         if self._task is not None:
             self._printer.system(f"{sig.name} again: killing every process now")
             self._supervisor.kill()
@@ -88,11 +95,17 @@ class Stopper:
         self.finished.set_result(self.code)
 
 
+def _forward(supervisor: Supervisor, printer: Printer, sig: signal.Signals) -> None:
+    printer.system(f"{sig.name} received: passing it on to every process")
+    supervisor.signal_all(sig)
+
+
 async def _supervise(formation: Formation, counts: Mapping[str, int], session: Session,
-                     where: Address) -> ExitCode:
+                     where: Address) -> int:
     loop = asyncio.get_running_loop()
     logbook = Logbook()
-    printer = Printer(session.out, session.color, logbook, loop.call_soon)
+    printer = Printer(session.out, session.color, logbook, loop.call_soon, timestamp=session.timestamps,
+                      prefix=session.prefixes)
     # Whatever happens below, closing the watchdog SIGKILLs every group still registered with it.
     watchdog = Watchdog()
     handled: list[signal.Signals] = []
@@ -105,6 +118,10 @@ async def _supervise(formation: Formation, counts: Mapping[str, int], session: S
         for sig in SIGNAL_CODES:
             with contextlib.suppress(ValueError, RuntimeError):  # not the main thread: no signals
                 loop.add_signal_handler(sig, stopper.on_signal, sig)
+                handled.append(sig)
+        for sig in FORWARDED:
+            with contextlib.suppress(ValueError, RuntimeError):
+                loop.add_signal_handler(sig, _forward, supervisor, printer, sig)
                 handled.append(sig)
         printer.system(f"supervising {formation.app.name} (pid {os.getpid()}, control socket {where.socket})")
         supervisor.start()

@@ -10,19 +10,21 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from procfleet.model import HealthCheck
+from procfleet_local import ports
 
 FIRST_PROBE = 0.2  # seconds after start; until the first success probes come at most this far apart
 UNTIL_HEALTHY = 1.0
 
 
 async def probe(check: HealthCheck, port: int, env: Mapping[str, str], cwd: Path,
-                groups: Callable[[int, bool], None]) -> bool:
-    """One probe within the check's timeout; any error counts as a failure."""
+                groups: Callable[[int, bool], None], owner: int | None = None) -> bool:
+    """One probe within the check's timeout; any error counts as a failure. An http or tcp answer counts only
+    from the instance itself (its process group, owner): another program on its port is not its health."""
     try:
-        if check.kind == "http":
-            return await asyncio.wait_for(_http(check.http_path or "/", port), check.timeout)
-        if check.kind == "tcp":
-            return await asyncio.wait_for(_tcp(port), check.timeout)
+        if check.kind in ("http", "tcp"):
+            answered = await asyncio.wait_for(_http(check.http_path or "/", port) if check.kind == "http"
+                                              else _tcp(port), check.timeout)
+            return answered and (owner is None or ports.held_by_group(port, owner) is not False)
         return await asyncio.wait_for(_command(check.command or "true", env, cwd, groups), check.timeout)
     except Exception:  # a refused connection, a timeout, garbage instead of HTTP: all mean "not healthy"
         return False
@@ -69,7 +71,8 @@ async def _close(writer: asyncio.StreamWriter) -> None:
 
 
 async def monitor(check: HealthCheck, port: int, env: Mapping[str, str], cwd: Path,
-                  report: Callable[[bool, int], None], groups: Callable[[int, bool], None]) -> None:
+                  report: Callable[[bool, int], None], groups: Callable[[int, bool], None],
+                  owner: int | None = None) -> None:
     """Probe forever; report(healthy, failures) on every change of state.
 
     Failures inside start_period do not count; `retries` failures in a row make a healthy instance
@@ -82,7 +85,7 @@ async def monitor(check: HealthCheck, port: int, env: Mapping[str, str], cwd: Pa
     failures = 0
     await asyncio.sleep(min(check.interval, FIRST_PROBE))
     while True:
-        if await probe(check, port, env, cwd, groups):
+        if await probe(check, port, env, cwd, groups, owner):
             failures = 0
             if not healthy:
                 healthy = True

@@ -43,8 +43,19 @@ def validate(options: Mapping[str, Any], where: Where) -> dict[str, Any]:
             "crash_window": crash_window}
 
 
-def settings(formation: Formation) -> LocalOptions:
-    """The formation's local options, validated (again: a formation from loader.load alone is not)."""
+def settings(formation: Formation, environ: Mapping[str, str] | None = None) -> LocalOptions:
+    """The formation's local options, validated (again: a formation from loader.load alone is not).
+
+    Without `base_port`, a PORT in the caller's environment, else in the app's env files, is the base port, as
+    Foreman and Honcho take it (Rails' bin/dev exports PORT=3000 before `foreman start`)."""
     where = Where(formation.source, f"{formation.key_prefix}backends.local")
-    return LocalOptions(**validate(formation.options("local"), where))
+    options = dict(formation.options("local"))
+    if "base_port" not in options:
+        given = (environ or {}).get("PORT") or formation.app.file_env.get("PORT")
+        if given is not None:
+            source = "PORT in the environment" if (environ or {}).get("PORT") else "PORT in app.env_file"
+            if not (given.isascii() and given.isdigit() and 0 < int(given) < 65536):
+                raise where.child("base_port").error(f"{source} is {given!r}, not a port: set base_port")
+            options["base_port"] = int(given)
+    return LocalOptions(**validate(options, where))
 

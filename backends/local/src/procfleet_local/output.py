@@ -9,8 +9,9 @@ from typing import TextIO
 from procfleet_local.logbook import Chunk, Logbook
 
 SYSTEM = "system"  # the supervisor's own lines, named as Foreman and Honcho name theirs
-# Honcho's palette order: the first types get the colors people already associate with web and worker.
-COLORS = ("36", "33", "32", "35", "34", "31", "1;36", "1;33", "1;32", "1;35", "1;34", "1;31")
+# Honcho's palette, in its order (honcho/colour.py get_colours): cyan, yellow, green, magenta, red, blue, then
+# the intense ones; the first types get the colors people already associate with web and worker.
+COLORS = ("36", "33", "32", "35", "31", "34", "36;1", "33;1", "32;1", "35;1", "31;1", "34;1")
 PARTIAL_LIMIT = 64 * 1024  # a line longer than this is printed in pieces rather than held without bound
 
 
@@ -19,21 +20,27 @@ def color_code(position: int | None) -> str:
     return "1" if position is None else COLORS[position % len(COLORS)]
 
 
-def format_chunk(chunk: Chunk, width: int, color: str | None) -> str:
-    """The printed form of a chunk: one prefixed line per line, the prefix colored when asked."""
-    prefix = f"{chunk.stamp} {chunk.name.ljust(width)} | "
+def format_chunk(chunk: Chunk, width: int, color: str | None, *, timestamp: bool = True, prefix: bool = True) -> str:
+    """The printed form of a chunk: one prefixed line per line, the prefix colored when asked; without the time
+    (honcho's --no-timestamp) or without any prefix (the process's own lines, as they are)."""
+    if not prefix:
+        return "\n".join(chunk.lines) + "\n"
+    head = f"{chunk.stamp} " if timestamp else ""
+    head = f"{head}{chunk.name.ljust(width)} | "
     if color:
-        prefix = f"\033[{color}m{prefix}\033[0m"
-    return prefix + ("\n" + prefix).join(chunk.lines) + "\n"
+        head = f"\033[{color}m{head}\033[0m"
+    return head + ("\n" + head).join(chunk.lines) + "\n"
 
 
 class Printer:
     """Turns raw reads from many instances into whole prefixed lines, written once per loop iteration."""
 
     def __init__(self, out: TextIO, color: bool, logbook: Logbook,
-                 schedule: Callable[[Callable[[], None]], object]) -> None:
+                 schedule: Callable[[Callable[[], None]], object], *, timestamp: bool = True,
+                 prefix: bool = True) -> None:
         self._out = out
         self._color = color
+        self._timestamp, self._prefix = timestamp, prefix
         self._logbook = logbook
         self._schedule = schedule  # loop.call_soon: the flush runs after the reads that are ready now
         self._pending: list[str] = []
@@ -94,12 +101,14 @@ class Printer:
 
     def _emit(self, name: str, process: str | None, text: str) -> None:
         if "\r" in text:
-            text = text.replace("\r\n", "\n")
+            # CRLF and a lone CR end a line, as honcho reads output (str.splitlines) and Foreman strips them: a
+            # Windows-style line or a progress bar's carriage returns never reach the terminal to overwrite prefixes
+            text = text.removesuffix("\r").replace("\r\n", "\n").replace("\r", "\n")
         stamp = time.strftime("%H:%M:%S")
         lines = text.split("\n")
         chunk = self._logbook.add(name, process, stamp, lines)
         color = color_code(None if process is None else self._positions.get(process, 0)) if self._color else None
-        self._pending.append(format_chunk(chunk, self._width, color))
+        self._pending.append(format_chunk(chunk, self._width, color, timestamp=self._timestamp, prefix=self._prefix))
         if not self._flush_scheduled:
             self._flush_scheduled = True
             self._schedule(self.flush)

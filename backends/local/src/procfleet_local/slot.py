@@ -12,8 +12,9 @@ from collections import deque
 from pathlib import Path
 from typing import Literal, Protocol
 
+from procfleet.model import ProcessType
 from procfleet.shellcommand import exec_form
-from procfleet_local import health
+from procfleet_local import health, ports
 from procfleet_local.instances import Instance
 from procfleet_local.output import Printer
 from procfleet_local.watchdog import Watchdog
@@ -41,6 +42,15 @@ def describe_exit(returncode: int) -> str:
         except ValueError:
             return f"killed by signal {-returncode}"
     return f"exited with status {returncode}"
+
+
+class PortTaken(OSError):
+    """The instance's port is held by a program that is not the instance."""
+
+
+def listens(process: ProcessType) -> bool:
+    """Whether the type listens on its PORT: it says so with `port`, or an http or tcp check connects to it."""
+    return process.port is not None or (process.health is not None and process.health.kind in ("http", "tcp"))
 
 
 class Slot:
@@ -104,6 +114,10 @@ class Slot:
         try:
             if not argv:
                 raise ValueError("this type runs its image's own command, which the local backend does not have")
+            if listens(process) and ports.in_use(instance.port):
+                # another program has the port: the instance would fail to bind, and its health check would
+                # probe that program instead (a restart is tried later, when the port may be free)
+                raise PortTaken(f"port {instance.port} is in use by {ports.holder(instance.port)}")
             await loop.subprocess_exec(
                 lambda: _Protocol(self, self._host.printer), *argv,
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -123,7 +137,7 @@ class Slot:
         check = instance.process.health
         if check is not None and self.alive and not self.wanted_stop:
             self._health = loop.create_task(health.monitor(
-                check, instance.port, instance.env, cwd, self._health_changed, self._check_group))
+                check, instance.port, instance.env, cwd, self._health_changed, self._check_group, owner=self.pid))
 
     def stop(self) -> None:
         """Send the stop signal to the whole group; SIGKILL it if it is not gone after stop_timeout."""
@@ -222,6 +236,11 @@ class Slot:
             self._host.printer.close(self.name, self.process)
             self._pipe_open = False
             self._finish()
+
+    def send(self, sig: signal.Signals) -> None:
+        """Send a signal to the instance's whole process group, if it runs (SIGUSR1 passed on, say)."""
+        if self.alive:
+            self._signal(sig)
 
     def _signal(self, sig: signal.Signals) -> None:
         if self.pid is not None:

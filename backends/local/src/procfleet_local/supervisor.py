@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -53,7 +54,7 @@ class Supervisor:
     def __init__(self, formation: Formation, counts: Mapping[str, int], caller_env: Mapping[str, str],
                  cwd: Path, printer: Printer, watchdog: Watchdog) -> None:
         self.formation = formation
-        self.settings = options.settings(formation)
+        self.settings = options.settings(formation, caller_env)
         self.printer = printer
         self.watchdog = watchdog
         self.stopping = False
@@ -100,7 +101,7 @@ class Supervisor:
 
     def reconcile(self, formation: Formation, counts: Mapping[str, int]) -> None:
         """Run a new formation: add and remove types, restart changed ones one instance at a time."""
-        self.formation, self.settings = formation, options.settings(formation)
+        self.formation, self.settings = formation, options.settings(formation, self._caller_env)
         for name, process in formation.processes.items():
             new_print = instances.type_fingerprint(formation, process, self.settings.base_port)
             state = self.types.get(name)
@@ -150,6 +151,12 @@ class Supervisor:
             if not any(slot.alive or slot.state == "starting" for slot in slots):
                 return
             await asyncio.sleep(POLL)
+
+    def signal_all(self, sig: signal.Signals) -> None:
+        """Pass a signal on to every running instance, as Foreman does with SIGUSR1 and SIGUSR2."""
+        for state in self.types.values():
+            for slot in state.slots.values():
+                slot.send(sig)
 
     def kill(self) -> None:
         """SIGKILL every instance's group at once (a second Ctrl-C)."""

@@ -1,0 +1,176 @@
+"""What Foreman, Honcho, Overmind and process-compose users rely on, on the local backend, with real processes.
+
+Each test's docstring quotes the peer behaviour it matches.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from tests.integration.local.harness import LocalApp, eventually
+
+# A process that says which signals it gets, and how SIGINT is set up for it (an inherited SIG_IGN survives exec).
+LISTENER = ("import signal, sys, time\n"
+            "inherited = 'ignored' if signal.getsignal(signal.SIGINT) == signal.SIG_IGN else 'live'\n"
+            "def said(number, frame):\n"
+            "    print('got', signal.Signals(number).name, flush=True)\n"
+            "    if number in (signal.SIGINT, signal.SIGTERM): sys.exit(0)\n"
+            "for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2): signal.signal(sig, said)\n"
+            "print('SIGINT is', inherited, flush=True)  # once the handlers are in place\n"
+            "while True: time.sleep(0.05)\n")
+
+
+def _listener_formation(app: LocalApp, extra: str = "") -> None:
+    (app.folder / "listener.py").write_text(LISTENER)
+    app.write(f'[processes.web]\ncommand = "{sys.executable} listener.py"\nstop_timeout = "2s"\n{extra}')
+
+
+def test_run_gets_ctrl_c_from_the_terminal(app: LocalApp) -> None:
+    """`foreman run`/`heroku run` leave the terminal's Ctrl-C to the one-off (a REPL can be interrupted): procfleet
+    waits for its status instead, and never hands it an ignored SIGINT."""
+    _listener_formation(app)
+    # a terminal sends Ctrl-C to its foreground process group: here, a group of procfleet and its child
+    process = subprocess.Popen([sys.executable, "-m", "procfleet", "run", "--", sys.executable, "listener.py"],
+                               cwd=app.folder, env=app.env, stdout=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "SIGINT is live"
+    os.killpg(process.pid, signal.SIGINT)
+    out, _ = process.communicate(timeout=30)
+    assert "got SIGINT" in out and process.returncode == 0, out
+
+
+def test_sigterm_to_run_is_passed_on_to_the_child(app: LocalApp) -> None:
+    """`kill <procfleet run's pid>` must not leave the child orphaned: it gets the SIGTERM too, and its status
+    comes back."""
+    _listener_formation(app)
+    process = subprocess.Popen([sys.executable, "-m", "procfleet", "run", "--", sys.executable, "listener.py"],
+                               cwd=app.folder, env=app.env, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    process.stdout.readline()
+    process.send_signal(signal.SIGTERM)  # to procfleet alone
+    out, _ = process.communicate(timeout=30)
+    assert "got SIGTERM" in out and process.returncode == 0, out
+
+
+def test_run_type_runs_that_types_command(app: LocalApp) -> None:
+    """`foreman run web` runs the Procfile's web command, with the app's environment."""
+    app.write('[processes.web]\ncommand = "echo web says $GREETING as $PROCFLEET_PROCESS"\n',
+              app='env = { GREETING = "hello" }\n')
+    done = app.cli_process("run", "web")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "web says hello as run.1\n"
+
+
+def test_usr1_and_usr2_are_passed_on_and_sigquit_stops_gracefully(app: LocalApp) -> None:
+    """Foreman forwards SIGUSR1 and SIGUSR2 to every process; any terminating signal (SIGQUIT here) stops them
+    with their stop signal first, never an abrupt death that leaves them to SIGKILL."""
+    _listener_formation(app, "count = 2\n")
+    supervisor = app.deploy()
+    for name in ("web.1", "web.2"):  # each has its handlers in place
+        supervisor.wait_for(name, r"^SIGINT is live")
+    for sig in (signal.SIGUSR1, signal.SIGUSR2):
+        supervisor.process.send_signal(sig)
+        for name in ("web.1", "web.2"):
+            supervisor.wait_for(name, rf"^got {sig.name}$")
+    supervisor.process.send_signal(signal.SIGQUIT)
+    assert supervisor.exit_code() == 128 + signal.SIGQUIT
+    for name in ("web.1", "web.2"):
+        assert supervisor.find(name, r"^got SIGTERM$"), supervisor.output()
+
+
+def test_crlf_and_lone_cr_end_lines(app: LocalApp) -> None:
+    """Honcho splits output with str.splitlines and Foreman chomps each line: no carriage return reaches the
+    terminal to overwrite the prefix."""
+    app.write('[processes.web]\ncommand = "printf \'dos\\\\r\\\\nbar 10%%\\\\rbar 20%%\\\\n\'; sleep 60"\n'
+              'stop_timeout = "1s"\n')
+    supervisor = app.deploy()
+    supervisor.wait_for("web.1", r"^bar 20%$")
+    texts = [line.text for line in supervisor.lines if line.name == "web.1"]
+    assert texts[:3] == ["dos", "bar 10%", "bar 20%"], texts
+    assert not any("\r" in line for line in supervisor.raw)
+
+
+def _supervise_until(app: LocalApp, args: list[str], wanted: list[str]) -> list[str]:
+    """Run `procfleet deploy ARGS` into a pipe until every wanted text was printed; its stdout lines."""
+    process = subprocess.Popen([sys.executable, "-m", "procfleet", "deploy", *args], cwd=app.folder, env=app.env,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 30
+    try:
+        while not all(any(text in line for line in lines) for text in wanted) and time.monotonic() < deadline:
+            lines.append(process.stdout.readline().rstrip("\n"))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    return lines
+
+
+def test_no_timestamp_no_prefix_and_forced_color(app: LocalApp) -> None:
+    """honcho's --no-prefix and its timestamps off; `--color always` colors a pipe (for `less -R`), in honcho's
+    palette order (honcho/colour.py get_colours): cyan, yellow, green, magenta, red, blue."""
+    types = "".join(f'[processes.t{n}]\ncommand = "echo line-{n}; sleep 60"\nstop_timeout = "1s"\n'
+                    for n in range(6))
+    app.write(types)
+    wanted = [f"line-{n}" for n in range(6)]
+    colored = _supervise_until(app, ["--color", "always", "--no-timestamp"], wanted)
+    for n, code in enumerate(("36", "33", "32", "35", "31", "34")):
+        line = next(line for line in colored if f"line-{n}" in line)
+        assert line.startswith(f"\033[{code}mt{n}.1") and not re.search(r"\d\d:\d\d:\d\d", line), repr(line)
+    bare = _supervise_until(app, ["--no-prefix"], wanted)
+    assert all(text in bare for text in wanted), bare  # the lines exactly as the processes wrote them
+
+
+def test_port_in_the_callers_environment_sets_the_base_port(app: LocalApp) -> None:
+    """honcho and Foreman take the base port from PORT (Rails' bin/dev exports PORT=3000 first)."""
+    app.path.write_text(f'[app]\nname = "{app.name}"\n[processes.web]\ncommand = "echo port=$PORT; sleep 60"\n'
+                        'stop_timeout = "1s"\n')
+    base = app.base_port
+    supervisor = app.deploy(env={**app.env, "PORT": str(base)})
+    supervisor.wait_for("web.1", rf"^port={base}$")
+
+
+def test_port_in_an_env_file_sets_the_base_port(app: LocalApp) -> None:
+    """Foreman reads PORT from .env as the base port too."""
+    (app.folder / ".env").write_text(f"PORT={app.base_port + 7}\n")
+    app.path.write_text(f'[app]\nname = "{app.name}"\nenv_file = ".env"\n[processes.web]\n'
+                        'command = "echo port=$PORT; sleep 60"\nstop_timeout = "1s"\n')
+    supervisor = app.deploy()
+    supervisor.wait_for("web.1", rf"^port={app.base_port + 7}$")
+
+
+def test_a_port_held_by_another_program_is_said_and_never_healthy(app: LocalApp) -> None:
+    """process-compose and Overmind users meet "address already in use" from the app itself; procfleet says who
+    holds the port before starting, and a health check never counts another program's answer as healthy."""
+    holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind(("127.0.0.1", app.base_port))
+    holder.listen()
+    try:
+        app.write('[processes.web]\ncommand = "sleep 60"\nport = 8000\nstop_timeout = "1s"\n'
+                  'health = { tcp = true, interval = "1s" }\n')
+        supervisor = app.deploy()
+        found = supervisor.wait_for("system", rf"^web\.1 could not start: port {app.base_port} is in use by "
+                                               rf"pid (\d+) \(([^)]+)\)")
+        assert int(found[0][1]) == os.getpid() and found[0][2], found[0][0]
+    finally:
+        holder.close()
+    # free now: the restart starts it; then another program takes the port the instance never binds
+    supervisor.wait_for("system", r"^web\.1 started")
+    intruder = socket.socket()
+    intruder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    intruder.bind(("127.0.0.1", app.base_port))
+    intruder.listen()
+    try:
+        time.sleep(3)  # three check intervals
+        assert app.status().types[0].healthy == 0
+        assert not supervisor.find("system", r"^web\.1 healthy")
+    finally:
+        intruder.close()
