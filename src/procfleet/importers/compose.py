@@ -61,7 +61,8 @@ def read_compose(path: Path, environ: Mapping[str, str], text: str | None = None
     app = _own_app(services) or (source_app_name(named, Where(path, "name"), report) if named else None)
     # without a name, Compose names the project after the file's folder: kept, so that adopt and migrate find
     # the containers that `docker compose up` started there
-    project = named or compose_project_name(path.resolve().parent.name)
+    # (a file read from disk: an exported stack's text has no folder of its own)
+    project = named or (compose_project_name(path.resolve().parent.name) if text is None else "")
     same_as_app = app or app_name(path.resolve().parent.name)
     shared = _shared_env_files(imported)
     processes = {name: replace(s.process, env_files=s.env_files[len(shared):]) for name, s in imported.items()}
