@@ -17,7 +17,7 @@ from procfleet.validation import Where
 # The formation keys a backend may honour; `procfleet backends` prints which each one does.
 FEATURES: tuple[str, ...] = (
     "count", "port", "health", "env", "env_file", "restart", "stop_signal", "stop_timeout",
-    "resources.cpu", "resources.memory", "image", "build", "image-command",
+    "resources.cpu", "resources.memory", "image", "build", "image-command", "after",
 )
 # A backend without it cannot run a type that has no command of its own (it runs its image's CMD/ENTRYPOINT):
 # such a type is an error there, not a warning, since nothing would run.
@@ -63,6 +63,8 @@ class Session:
     color: bool = False
     timestamps: bool = True  # log lines start with HH:MM:SS (`--no-timestamp` drops it, as honcho's does)
     prefixes: bool = True  # and the instance's name (`--no-prefix`: the process's own lines as they are)
+    exit_with: tuple[str, ...] = ()  # the foreground supervisor ends when an instance of one of these types ends
+    abort_on_exit: bool = False  # or when any instance ends (honcho start, compose up --abort-on-container-exit)
 
 @dataclass(frozen=True)
 class RenderedFile:

@@ -214,21 +214,33 @@ def plan(ctx: typer.Context, keep_counts: KeepCountsOption = False,
 
 
 @app.command()
-def deploy(ctx: typer.Context, keep_counts: KeepCountsOption = False, wait: WaitOption = True,
+def deploy(ctx: typer.Context,
+           types: Annotated[list[str] | None, typer.Argument(
+               metavar="[TYPE]...", help="Start only these types (the others keep what runs).",
+               show_default=False)] = None,
+           keep_counts: KeepCountsOption = False, wait: WaitOption = True,
            timeout: TimeoutOption = 300.0, file: FileOption = None, backend: BackendOption = None,
            json: JsonOption = False, no_color: NoColorOption = False, quiet: QuietOption = False,
            strict: StrictOption = False, color: ColorOption = None, no_timestamp: NoTimestampOption = False,
-           no_prefix: NoPrefixOption = False) -> None:
+           no_prefix: NoPrefixOption = False,
+           exit_with: Annotated[list[str] | None, typer.Option(
+               "--exit-with", metavar="TYPE", help="Local: end when an instance of TYPE ends, with its status "
+               "(repeatable).", show_default=False)] = None,
+           abort_on_exit: Annotated[bool, typer.Option(
+               "--abort-on-exit", help="Local: end when any instance ends, with its status.")] = False) -> None:
     """Run the formation: show the plan, apply it, wait for it (local: a supervisor in the foreground)."""
+    from dataclasses import replace
+
     from procfleet import views
     from procfleet.actions import operate
     from procfleet.jsonshape import plan_json, status_json
 
     context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet, strict=strict,
                        color=color, no_timestamp=no_timestamp, no_prefix=no_prefix)
+    context = replace(context, exit_with=tuple(exit_with or ()), abort_on_exit=abort_on_exit)
     output = context.output
     show = None if output.json or output.quiet else (lambda p: views.show_plan(_stderr(output), p))
-    result = operate.deploy(context, keep_counts, _wait_options(context, wait, timeout), show)
+    result = operate.deploy(context, keep_counts, _wait_options(context, wait, timeout), show, only=types or ())
     outcome = result.outcome
     if output.json:
         output.data({"plan": plan_json(result.plan),
@@ -286,6 +298,21 @@ def ps(ctx: typer.Context, file: FileOption = None, backend: BackendOption = Non
 
     context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet)
     views.show_status(context.output, operate.ps(context))
+
+
+@app.command()
+def restart(ctx: typer.Context,
+            types: Annotated[list[str] | None, typer.Argument(metavar="[TYPE]...", help="The types to restart "
+                                                              "(default: every type).", show_default=False)] = None,
+            wait: WaitOption = True, timeout: TimeoutOption = 300.0, file: FileOption = None,
+            backend: BackendOption = None, json: JsonOption = False, no_color: NoColorOption = False,
+            quiet: QuietOption = False) -> None:
+    """Restart a type's instances: local one at a time, each up before the next (compose, swarm: their own way)."""
+    from procfleet import views
+    from procfleet.actions import operate
+
+    context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet)
+    views.show_status(context.output, operate.restart(context, types or [], _wait_options(context, wait, timeout)))
 
 
 @app.command()

@@ -42,6 +42,7 @@ def process_json(formation: Formation, process: ProcessType) -> dict[str, Any]:
         "health": health_json(process.health),
         "env": masked(process.env),
         "env_file": [str(path) for path in process.env_files],
+        "after": dict(process.after),
         "restart": process.restart,
         "stop_signal": process.stop_signal,
         "stop_timeout": format_duration(process.stop_timeout),

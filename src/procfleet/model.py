@@ -11,6 +11,8 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 RestartPolicy = Literal["always", "on-failure", "never"]
+Readiness = Literal["started", "healthy", "done"]  # Compose's service_started, _healthy, _completed_successfully
+READINESS: tuple[Readiness, ...] = ("started", "healthy", "done")
 HealthKind = Literal["http", "tcp", "command"]
 
 RESTART_POLICIES: tuple[RestartPolicy, ...] = ("always", "on-failure", "never")
@@ -78,6 +80,8 @@ class ProcessType:
     entrypoint: tuple[str, ...] | None = None
     args: tuple[str, ...] | None = None
     build: Build | None = None
+    # the types that must be ready first, each with what ready means: "started", "healthy" or "done" (exited 0)
+    after: Mapping[str, Readiness] = field(default_factory=_frozen)
     env_files: tuple[Path, ...] = ()  # read after the app's env files, as a Compose service's own env_file
     file_env: Mapping[str, str] = field(default_factory=_frozen)  # their values, merged in order
 
@@ -158,6 +162,12 @@ class Formation:
     def position(self, name: str) -> int:
         """The type's 0-based position in the file (Foreman's port scheme depends on it)."""
         return list(self.processes).index(name)
+
+
+def default_readiness(process: ProcessType) -> Readiness:
+    """What `after = ["db"]` waits for: db healthy if it has a health check, else started. "done" (a one-shot task
+    that exited 0) is only ever asked for by name: `after = { migrate = "done" }`."""
+    return "healthy" if process.health is not None else "started"
 
 
 def is_secret(name: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from procfleet.backend import LiveType
 
 Action = Literal["add", "remove", "change", "scale", "unchanged"]
-Reason = Literal["file", "kept", "new", "removed", "migrated"]
+Reason = Literal["file", "kept", "new", "removed", "migrated", "not asked for", "asked for"]
 NEW_TYPE_COUNT = 1  # a new type whose count the file leaves to the platform starts with one instance
 
 
@@ -62,11 +62,14 @@ def desired_count(file_count: int | None, live: int | None, keep_counts: bool) -
 
 def make_plan(formation: Formation, backend: str, live: Mapping[str, LiveType], keep_counts: bool,
               carried: Mapping[str, int] | None = None,
-              fingerprint_of: Callable[[Formation, ProcessType], str] = fingerprint) -> Plan:
+              fingerprint_of: Callable[[Formation, ProcessType], str] = fingerprint,
+              only: Collection[str] = ()) -> Plan:
     """Compare the formation with what runs and list what deploy would do.
 
     `carried` holds counts brought from another platform by migrate; they win over every other rule.
     `fingerprint_of` is the backend's own definition hash when its options shape a type too.
+    `only` names the types to start (`deploy web worker`, as `foreman start web`): the others keep their live
+    counts, and a new one starts with none.
     """
     changes: list[TypeChange] = []
     for name, process in formation.processes.items():
@@ -74,6 +77,10 @@ def make_plan(formation: Formation, backend: str, live: Mapping[str, LiveType], 
         count, reason = desired_count(process.count, running.count if running else None, keep_counts)
         if carried is not None and name in carried:
             count, reason = carried[name], "migrated"
+        if only and name not in only:
+            count, reason = (running.count if running else 0), "not asked for"
+        elif only and count == 0 and process.count is None:
+            count, reason = NEW_TYPE_COUNT, "asked for"  # named to start: one instance, as for a new type
         if running is None:
             changes.append(TypeChange(name, "add", None, count, reason))
             continue

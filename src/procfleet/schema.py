@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -10,14 +11,17 @@ from procfleet import validation as v
 from procfleet.envfiles import EnvFileSyntaxError, read_env_file
 from procfleet.model import (
     DEFAULT_BACKEND,
+    READINESS,
     RESTART_POLICIES,
     App,
     Build,
     Formation,
     HealthCheck,
     ProcessType,
+    Readiness,
     Resources,
     RestartPolicy,
+    default_readiness,
 )
 from procfleet.validation import Where
 
@@ -26,7 +30,7 @@ T = TypeVar("T")
 TOP_KEYS = ("app", "processes", "backends")
 APP_KEYS = ("name", "image", "env_file", "env", "backend", "build")
 PROCESS_KEYS = ("command", "entrypoint", "args", "count", "port", "health", "env", "env_file", "restart",
-                "stop_signal", "stop_timeout", "resources", "image", "build")
+                "stop_signal", "stop_timeout", "resources", "image", "build", "after")
 BUILD_KEYS = ("context", "dockerfile", "target", "args")
 HEALTH_KINDS = ("http", "tcp", "command")
 HEALTH_KEYS = (*HEALTH_KINDS, "interval", "timeout", "retries", "start_period")
@@ -43,6 +47,7 @@ def build_formation(document: Mapping[str, Any], source: Path, key_prefix: str =
     if "processes" not in document:
         raise root.child("processes").error("missing table [processes]: define at least one process type")
     processes = _processes(document["processes"], root.child("processes"), source.parent)
+    _check_order(processes, root.child("processes"))
     backends_where = root.child("backends")
     backends = {
         name: dict(v.table(options, backends_where.child(name)))
@@ -114,6 +119,7 @@ def _process(name: str, value: Any, where: Where, folder: Path) -> ProcessType:
         entrypoint=_optional(data, "entrypoint", where, _argv),
         args=_optional(data, "args", where, _argv),
         build=_optional(data, "build", where, _build),
+        after=_after(data.get("after", []), where.child("after")),
         count=_optional(data, "count", where, v.integer),
         port=port,
         health=health,
@@ -128,6 +134,50 @@ def _process(name: str, value: Any, where: Where, folder: Path) -> ProcessType:
         resources=_resources(data.get("resources", {}), where.child("resources")),
         image=_optional(data, "image", where, v.string),
     )
+
+
+PENDING = cast(Readiness, "")  # a list entry's readiness, settled by _check_order once every type is known
+
+
+def _after(value: Any, where: Where) -> Mapping[str, Readiness]:
+    """after = ["db"] (each ready as default_readiness says), or after = { migrate = "done", db = "healthy" }."""
+    if isinstance(value, Mapping):
+        return {str(name): cast(Readiness, v.choice(item, where.child(str(name)), READINESS))
+                for name, item in value.items()}
+    return dict.fromkeys(v.string_list(value, where), PENDING)
+
+
+def _check_order(processes: dict[str, ProcessType], where: Where) -> None:
+    """`after` names other types of the formation, asks "healthy" only of a type with a check, and never goes
+    round in a circle; a list entry gets its default readiness here."""
+    for name, process in list(processes.items()):
+        settled: dict[str, Readiness] = {}
+        for index, (other, wanted) in enumerate(process.after.items()):
+            at = Where(where.file, f"{where.key}.{name}.after" + (f".{other}" if wanted else f"[{index}]"))
+            if other == name:
+                raise at.error(f"{name} cannot wait for itself")
+            if other not in processes:
+                raise at.error(f'no process type "{other}" in the formation; it has: {", ".join(processes)}')
+            if wanted == "healthy" and processes[other].health is None:
+                raise at.error(f"{other} has no health check to be healthy by: give it one, or wait for started")
+            settled[other] = wanted or default_readiness(processes[other])
+        processes[name] = replace(process, after=settled)
+    for name, process in processes.items():  # a depth-first walk from each type finds any cycle
+        path = [name]
+        stack = [iter(process.after)]  # the path's types, each with the names it waits for still to visit
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                stack.pop()
+                path.pop()
+                continue
+            if nxt == name:
+                cycle = " → ".join([*path, name])
+                raise Where(where.file, f"{where.key}.{name}.after").error(f"the types wait for each other in a "
+                                                                          f"circle: {cycle}")
+            if nxt not in path:
+                path.append(nxt)
+                stack.append(iter(processes[nxt].after))
 
 
 RESERVED_ENV = {

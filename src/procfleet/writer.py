@@ -11,7 +11,7 @@ import tomlkit
 from tomlkit.items import InlineTable, Item, Table
 
 from procfleet.files import write_atomic
-from procfleet.model import DEFAULT_BACKEND, Build, Formation, HealthCheck, ProcessType, Resources
+from procfleet.model import DEFAULT_BACKEND, Build, Formation, HealthCheck, ProcessType, Resources, default_readiness
 from procfleet.units import format_duration, format_memory
 
 DEFAULT_PROCESS = ProcessType(name="", command="")
@@ -31,7 +31,7 @@ def formation_toml(formation: Formation, comments: Sequence[str] = ()) -> str:
     document.add("app", _app(formation))
     processes = tomlkit.table(is_super_table=True)
     for name, process in formation.processes.items():
-        processes.add(name, _process(process, formation.folder))
+        processes.add(name, _process(process, formation.folder, formation.processes))
     document.add("processes", processes)
     if formation.backends:
         backends = tomlkit.table(is_super_table=True)
@@ -81,7 +81,7 @@ def _relative(path: Path, folder: Path) -> str:
     return str(absolute.relative_to(base)) if absolute.is_relative_to(base) else str(absolute)
 
 
-def _process(process: ProcessType, folder: Path) -> Table:
+def _process(process: ProcessType, folder: Path, others: Mapping[str, ProcessType]) -> Table:
     table = tomlkit.table()
     if process.command is not None:
         table.add("command", _string(process.command))
@@ -97,6 +97,10 @@ def _process(process: ProcessType, folder: Path) -> Table:
         table.add("health", _mapping(_health(process.health)))
     if process.env:
         table.add("env", _mapping(process.env))
+    if process.after:
+        defaults = all(wanted == default_readiness(others[name]) for name, wanted in process.after.items()
+                       if name in others)
+        table.add("after", list(process.after) if defaults else _mapping(dict(process.after)))
     if process.env_files:
         table.add("env_file", [_relative(path, folder) for path in process.env_files])
     if process.restart != DEFAULT_PROCESS.restart:

@@ -46,7 +46,7 @@ def test_check_json_shape(write_formation: Callable[..., Path], cli: Callable[..
     assert list(data["processes"]) == ["web", "worker"]
     assert data["processes"]["worker"] == {
         "command": "sh -c 'echo working'", "entrypoint": None, "args": None, "count": None, "port": None,
-        "health": None, "env": {}, "env_file": [], "restart": "always", "stop_signal": "SIGTERM",
+        "health": None, "env": {}, "env_file": [], "after": {}, "restart": "always", "stop_signal": "SIGTERM",
         "stop_timeout": "10s", "resources": {"cpu": None, "memory": None}, "image": None, "build": None,
     }
     assert data["processes"]["web"]["count"] == 2

@@ -36,12 +36,15 @@ class Context:
     strict: bool = False
     timestamps: bool = True
     prefixes: bool = True
+    exit_with: tuple[str, ...] = ()
+    abort_on_exit: bool = False
 
     def session(self) -> Session:
         """What a backend gets to see of this invocation."""
         out = self.output
         return Session(out=out.out, err=out.err, environ=self.environ, cwd=self.cwd, color=out.color,
-                       timestamps=self.timestamps, prefixes=self.prefixes)
+                       timestamps=self.timestamps, prefixes=self.prefixes, exit_with=self.exit_with,
+                       abort_on_exit=self.abort_on_exit)
 
 
 def load_formation(ctx: Context) -> Formation:
@@ -126,6 +129,7 @@ def used_features(formation: Formation) -> dict[str, list[str]]:
             "count": p.count is not None, "port": p.port is not None, "health": p.health is not None,
             "resources.cpu": p.resources.cpu is not None, "resources.memory": p.resources.memory is not None,
             "image": p.image is not None, "build": p.build is not None, "env_file": bool(p.env_files),
+            "after": bool(p.after),
         }
         used.update({feature: [*used[feature], f"{at}.{feature}"] for feature, on in checks.items() if on})
     return {feature: keys for feature, keys in used.items() if keys}

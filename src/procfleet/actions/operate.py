@@ -37,13 +37,20 @@ class Deployed:
 
 
 def deploy(ctx: Context, keep_counts: bool, wait: WaitOptions,
-           show_plan: Callable[[Plan], None] | None = None) -> Deployed:
+           show_plan: Callable[[Plan], None] | None = None, only: Sequence[str] = ()) -> Deployed:
     """Plan, show the plan, apply it, and wait for the platform, under the app's lock (see locks.py)."""
     formation, backend = _open(ctx)
+    if ctx.exit_with or ctx.abort_on_exit:
+        if not getattr(backend, "runs_in_foreground", False):
+            raise UsageError(f"--exit-with and --abort-on-exit end a foreground supervisor: the {backend.name} "
+                             "backend runs the app detached (watch it with `procfleet ps` or `logs -f`)")
+        _known_types(formation, ctx.exit_with)
+    _known_types(formation, only)
     with contextlib.ExitStack() as held:
         held.enter_context(_change_lock(ctx, backend, formation))
         live = backend.live(formation)
-        the_plan = make_plan(formation, backend.name, live, keep_counts, fingerprint_of=fingerprint_for(backend))
+        the_plan = make_plan(formation, backend.name, live, keep_counts, fingerprint_of=fingerprint_for(backend),
+                             only=only)
         if show_plan is not None:
             show_plan(the_plan)
         if getattr(backend, "runs_in_foreground", False) and not live:
@@ -136,6 +143,18 @@ def run(ctx: Context, argv: Sequence[str], process: str | None) -> int:
         else:
             raise UsageError(f"{process} runs its image's own command: give the command to run after --")
     return backend.run(formation, argv, process)
+
+
+def restart(ctx: Context, types: Sequence[str], wait: WaitOptions) -> Status:
+    """Restart these types' instances (every type when none is named), the platform's own way."""
+    formation, backend = _open(ctx)
+    _known_types(formation, types)
+    method = getattr(backend, "restart", None)
+    if method is None:
+        raise UsageError(f"restart is not offered on {backend.name} yet: `procfleet deploy` after a change restarts "
+                         "what changed")
+    status: Status = method(formation, list(types) or list(formation.processes), wait)
+    return status
 
 
 def down(ctx: Context, purge: bool) -> tuple[str, str]:

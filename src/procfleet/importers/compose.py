@@ -12,6 +12,7 @@ from procfleet.importers.compose_files import ServiceResolver, included_services
 from procfleet.importers.compose_service import ImportedService, read_service
 from procfleet.importers.names import app_name, source_app_name, type_name
 from procfleet.importers.result import ENV_ONLY, NO_KEY, NO_VOLUMES, ImportResult, Report, hoisted
+from procfleet.model import Readiness
 from procfleet.validation import Where
 
 FORMAT = "compose"
@@ -64,6 +65,7 @@ def read_compose(path: Path, environ: Mapping[str, str], text: str | None = None
     # (a file read from disk: an exported stack's text has no folder of its own)
     project = named or (compose_project_name(path.resolve().parent.name) if text is None else "")
     same_as_app = app or app_name(path.resolve().parent.name)
+    _order(imported, taken, path, report)
     shared = _shared_env_files(imported)
     processes = {name: replace(s.process, env_files=s.env_files[len(shared):]) for name, s in imported.items()}
     result = ImportResult(
@@ -71,6 +73,27 @@ def read_compose(path: Path, environ: Mapping[str, str], text: str | None = None
         backends=_options(imported, taken, project if project != same_as_app else "", report),
     )
     return replace(hoisted(result), warnings=tuple(report.lines))
+
+
+READY_BY_CONDITION: dict[str, Readiness] = {
+    "service_started": "started", "service_healthy": "healthy", "service_completed_successfully": "done"}
+
+
+def _order(imported: dict[str, ImportedService], taken: dict[str, str], path: Path, report: Report) -> None:
+    """depends_on becomes `after`, by the types' names, each with its condition (Compose's default: started)."""
+    type_of = {original: name for name, original in taken.items()}
+    for name, service in list(imported.items()):
+        after: dict[str, Readiness] = {}
+        for original, condition in service.depends_on.items():
+            at = f"services.{taken[name]}.depends_on.{original}"
+            other = type_of.get(original)
+            wanted = READY_BY_CONDITION.get(condition or "service_started")
+            if other is None or wanted is None:
+                report.skipped(at, "no such service in the file: not waited for" if other is None else
+                               f"the condition {condition} is not one of Compose's three")
+                continue
+            after[other] = wanted
+        imported[name] = replace(service, process=replace(service.process, after=after))
 
 
 def compose_project_name(folder: str) -> str:

@@ -22,12 +22,11 @@ from procfleet.validation import Where, describe
 
 OURS = ("PROCFLEET_PROCESS",)  # set by procfleet on every platform; a rendered file carries it
 LABEL_PREFIX = "procfleet."  # procfleet's ownership labels
-HANDLED = ("command", "entrypoint", "image", "build", "environment", "env_file", "healthcheck", "stop_signal",
-           "stop_grace_period", "restart", "deploy", "scale", "ports", "expose", "cpus", "mem_limit", "labels",
-           "init", "profiles")
+HANDLED = ("command", "entrypoint", "image", "build", "depends_on", "environment", "env_file", "healthcheck",
+           "stop_signal", "stop_grace_period", "restart", "deploy", "scale", "ports", "expose", "cpus", "mem_limit",
+           "labels", "init", "profiles")
 REASONS = {
     "volumes": NO_VOLUMES,
-    "depends_on": NO_DEPENDENCIES,
     "links": NO_DEPENDENCIES,
     "networks": "procfleet puts every type on the app's own network",
     "container_name": "procfleet names the instances; a fixed name allows only one",
@@ -45,6 +44,7 @@ class ImportedService:
     process: ProcessType
     env_files: tuple[Path, ...]
     port: PortSpec | None
+    depends_on: dict[str, str | None]  # the services it waits for, by their Compose names, with any condition
 
 
 def read_service(name: str, spec: Any, where: Where, report: Report,
@@ -78,7 +78,25 @@ def read_service(name: str, spec: Any, where: Where, report: Report,
         resources=resources(spec, where, report),
         image=v.string(spec["image"], where.child("image")) if spec.get("image") is not None else None,
     )
-    return ImportedService(process=process, env_files=_env_files(spec, where, report), port=port)
+    return ImportedService(process=process, env_files=_env_files(spec, where, report), port=port,
+                           depends_on=_depends_on(spec.get("depends_on"), where.child("depends_on"), report))
+
+
+def _depends_on(value: Any, where: Where, report: Report) -> dict[str, str | None]:
+    """depends_on as a list of names or a mapping of name → {condition, restart, required}; `restart` and
+    `required` have no formation key and are reported."""
+    if value is None:
+        return {}
+    if isinstance(value, list):
+        return {str(name): None for name in value}
+    conditions: dict[str, str | None] = {}
+    for name, item in v.table(value, where).items():
+        entry = item or {}
+        conditions[str(name)] = str(entry["condition"]) if entry.get("condition") else None
+        for key in entry:
+            if key != "condition":
+                report.skipped(where.child(str(name)).child(str(key)).key, NO_KEY)
+    return conditions
 
 
 @dataclass(frozen=True)

@@ -214,3 +214,31 @@ def test_rendered_files_match_the_compose_spec(source: Path) -> None:
     document = yaml.safe_load(rendered[0].content)
     jsonschema = pytest.importorskip("jsonschema")  # a test dependency (noxfile TEST_DEPS)
     jsonschema.Draft7Validator(json.loads(SCHEMA.read_text())).validate(document)  # the schema says draft-07
+
+
+def test_after_is_depends_on_with_its_condition(tmp_path: Path) -> None:
+    """`after` says what ready means, and Compose's depends_on conditions say the same three things."""
+    f = formation(tmp_path, """
+        [app]
+        name = "shop"
+        image = "shop:1"
+        [processes.db]
+        command = "db"
+        port = 5432
+        health = { tcp = true }
+        [processes.migrate]
+        command = "migrate"
+        restart = "never"
+        [processes.web]
+        command = "serve"
+        after = ["db", "migrate"]
+        [processes.worker]
+        command = "work"
+        after = { migrate = "done", db = "started" }
+    """)
+    services = compose_document(f, file_counts(f), ComposeOptions())["services"]
+    assert services["web"]["depends_on"] == {"db": {"condition": "service_healthy"},
+                                             "migrate": {"condition": "service_started"}}
+    assert services["worker"]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"},
+                                                "db": {"condition": "service_started"}}
+    assert "depends_on" not in services["db"]

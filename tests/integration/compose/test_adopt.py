@@ -91,7 +91,8 @@ services:
         assert "services.queue_worker.volumes: not carried over" in result.err
         written = tomllib.loads((app.folder / "formation.toml").read_text())
         assert written["app"]["name"] == f"{app.name}-legacy"
-        assert written["processes"] == {"queue-worker": {"command": TICK, "count": 2, "restart": "never"}}
+        # its command word for word, handed to the image's ENTRYPOINT as Docker does (no entrypoint to unwrap)
+        assert written["processes"] == {"queue-worker": {"args": ["sh", "-c", TICK], "count": 2, "restart": "never"}}
         assert written["backends"] == {"compose": {"project": project}}
         assert docker("ps", "-q", "--filter", f"label=com.docker.compose.project={project}").split() == ids
     finally:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from tests.integration.local.harness import LocalApp, eventually
+from tests.integration.local.harness import LocalApp
 
 # A process that says which signals it gets, and how SIGINT is set up for it (an inherited SIG_IGN survives exec).
 LISTENER = ("import signal, sys, time\n"
@@ -174,3 +174,79 @@ def test_a_port_held_by_another_program_is_said_and_never_healthy(app: LocalApp)
         assert not supervisor.find("system", r"^web\.1 healthy")
     finally:
         intruder.close()
+
+
+def test_exit_with_ends_the_supervisor_with_that_types_status(app: LocalApp) -> None:
+    """Compose's `up --exit-code-from SERVICE`: when the named type's process ends, every process is stopped and
+    its status is the supervisor's, so a CI wrapper neither hangs nor loses the result."""
+    app.write('[processes.web]\ncommand = "sleep 60"\nstop_timeout = "1s"\n'
+              '[processes.tests]\ncommand = "sleep 0.5; exit 3"\nrestart = "never"\n')
+    supervisor = app.deploy("--exit-with", "tests")
+    assert supervisor.exit_code() == 3
+    assert supervisor.find("system", r"^tests\.1 exited with status 3: stopping every process \(--exit-with tests\)")
+    assert supervisor.find("system", r"^web\.1 killed by SIGTERM|^web\.1 exited")
+
+
+def test_abort_on_exit_ends_with_the_first_exit(app: LocalApp) -> None:
+    """`honcho start` and Foreman stop everything when any process exits, with that process's status."""
+    app.write('[processes.web]\ncommand = "sleep 60"\nstop_timeout = "1s"\n'
+              '[processes.flaky]\ncommand = "sleep 0.5; exit 4"\n')
+    supervisor = app.deploy("--abort-on-exit")
+    assert supervisor.exit_code() == 4
+    assert supervisor.find("system", r"^flaky\.1 exited with status 4: stopping every process \(--abort-on-exit\)")
+
+
+def test_when_every_one_shot_task_is_done_the_supervisor_says_so_and_ends(app: LocalApp) -> None:
+    """process-compose ends when every process has completed; one-shot tasks that exit 0 are done, not crashed,
+    and the supervisor exits 0 (or the first failure's status) instead of waiting for nothing."""
+    app.write('[processes.migrate]\ncommand = "echo migrated"\nrestart = "on-failure"\n'
+              '[processes.seed]\ncommand = "sleep 0.3; echo seeded"\nrestart = "never"\n')
+    supervisor = app.deploy()
+    assert supervisor.exit_code() == 0
+    assert supervisor.find("system", r"^every process has ended and none will restart: exiting")
+    app.write('[processes.migrate]\ncommand = "echo migrated"\nrestart = "on-failure"\n'
+              '[processes.seed]\ncommand = "exit 5"\nrestart = "never"\n')
+    assert app.deploy().exit_code() == 5
+
+
+def test_deploy_of_some_types_starts_only_those(app: LocalApp) -> None:
+    """`foreman start web` / `honcho start web worker` start only the named processes."""
+    app.write('[processes.web]\ncommand = "sleep 60"\nstop_timeout = "1s"\n'
+              '[processes.worker]\ncommand = "sleep 60"\nstop_timeout = "1s"\n'
+              '[processes.clock]\ncommand = "sleep 60"\nstop_timeout = "1s"\n')
+    app.deploy("web", "clock")
+    status = app.wait_status(lambda s: bool(s.types) and sum(t.running for t in s.types) == 2, "web and clock running")
+    assert {t.name: t.running for t in status.types} == {"web": 1, "worker": 0, "clock": 1}
+    # a second deploy naming worker starts it and leaves the others as they run
+    assert app.cli_process("deploy", "worker").returncode == 0
+    status = app.wait_status(lambda s: sum(t.running for t in s.types) == 3, "all three running")
+    assert {t.name: t.running for t in status.types} == {"web": 1, "worker": 1, "clock": 1}
+
+
+def test_after_starts_a_type_once_those_it_waits_for_are_ready(app: LocalApp) -> None:
+    """process-compose's depends_on and Compose's `condition: service_completed_successfully` /
+    `service_healthy`: web starts only once the migration has exited 0 and the api answers its health check."""
+    app.write('''
+        [processes.migrate]
+        command = "sleep 1; echo migrated"
+        restart = "never"
+
+        [processes.api]
+        command = "sleep 1.5; exec python3 -m http.server $PORT --bind 127.0.0.1"
+        port = 8000
+        health = { http = "/", interval = "1s" }
+        stop_timeout = "1s"
+
+        [processes.web]
+        command = "echo web up; sleep 60"
+        after = { migrate = "done", api = "healthy" }
+        stop_timeout = "1s"
+    ''')
+    supervisor = app.deploy()
+    supervisor.wait_for("system", r"^web waits for migrate to be done, api to be healthy \(after\)")
+    supervisor.wait_for("web.1", r"^web up$", timeout=30)
+    said = [line.text for line in supervisor.lines if line.name == "system"]  # in the order printed
+    started = next(i for i, text in enumerate(said) if text.startswith("web.1 started"))
+    migrated = next(i for i, text in enumerate(said) if text.startswith("migrate.1 exited with status 0"))
+    healthy = said.index("api.1 healthy")
+    assert migrated < started and healthy < started, said

@@ -156,6 +156,16 @@ class ComposeBackend:
                                   echo=self._echo(wait))
         return self._wait(formation, targets, wait)
 
+    def restart(self, formation: Formation, types: Sequence[str], wait: WaitOptions) -> Status:
+        """`docker compose restart SERVICE…`: Compose's own restart (all containers of a service at once)."""
+        document = self._document(formation)
+        unknown = [name for name in types if name not in (document.get("services") or {})]
+        if unknown:
+            raise UsageError(f"{', '.join(unknown)}: not deployed on compose yet; run `procfleet deploy -b compose`")
+        self.engine(formation).restart(types)
+        replicas = {name: int((document["services"][name].get("deploy") or {}).get("replicas", 1)) for name in types}
+        return self._wait(formation, replicas, wait)
+
     def status(self, formation: Formation) -> Status:
         """Per type desired/running/healthy; per container name, state, health, ports, restarts, uptime."""
         return self.observe(formation)[0]

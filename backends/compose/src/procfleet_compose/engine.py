@@ -120,6 +120,11 @@ class Engine:
         with self.translated("docker compose build failed"):
             self.client.compose.build(services=list(services), quiet=True)
 
+    def restart(self, services: Sequence[str]) -> None:
+        """`docker compose restart SERVICE…`."""
+        with self.translated("docker compose restart failed"):
+            self.client.compose.restart(services=list(services))
+
     def down(self) -> None:
         """`docker compose down --remove-orphans`: the project's containers, one-offs and network."""
         with self.translated("docker compose down failed"):

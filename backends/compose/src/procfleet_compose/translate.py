@@ -69,6 +69,8 @@ def service(formation: Formation, process: ProcessType, replicas: int, options: 
         spec["env_file"] = [str((cwd / path).resolve()) if cwd else os.path.relpath(path, formation.folder)
                             for path in env_files]
     spec["environment"] = environment(formation, process)
+    if process.after:
+        spec["depends_on"] = {name: {"condition": CONDITIONS[wanted]} for name, wanted in process.after.items()}
     if process.port is not None:
         spec["ports"] = [port_mapping(process.port, options.host_ip, options.ports.get(process.name))]
     if process.health is not None:
@@ -79,6 +81,9 @@ def service(formation: Formation, process: ProcessType, replicas: int, options: 
     spec["deploy"] = deploy(process, replicas)
     spec["labels"] = labels(formation, process, option_extras(process, options))
     return spec
+
+
+CONDITIONS = {"healthy": "service_healthy", "done": "service_completed_successfully", "started": "service_started"}
 
 
 def command_spec(process: ProcessType) -> dict[str, list[str]]:

@@ -29,7 +29,7 @@ class LocalBackend:
 
     name: ClassVar[str] = "local"
     features: ClassVar[frozenset[str]] = frozenset({
-        "count", "port", "health", "env", "env_file", "restart", "stop_signal", "stop_timeout",
+        "count", "port", "health", "env", "env_file", "restart", "stop_signal", "stop_timeout", "after",
     })
     formats: ClassVar[tuple[str, ...]] = ("instances", "procfile")
     max_count: ClassVar[int] = local_options.MAX_INSTANCES  # child processes of one supervisor, per type
@@ -121,6 +121,15 @@ class LocalBackend:
             port = port_for(self.base_port(formation), formation.position(process), count + 1)
         env = oneoff.environment(formation, process, self.session.environ, port)
         return oneoff.run(argv, env, runtime.formation_folder(formation, self.session.cwd), self.session.err)
+
+    def restart(self, formation: Formation, types: Sequence[str], wait: WaitOptions) -> Status:
+        """Have the running supervisor restart these types rolling; with wait, until they run (and are healthy)."""
+        with self._require(formation, "restart") as client:
+            reply = client.request("restart", types=list(types))
+        if not wait.wait:
+            return status_from_wire(reply["status"])
+        counts = {item.name: item.desired for item in status_from_wire(reply["status"]).types if item.name in types}
+        return self._wait(formation, counts, wait)  # until the rollout is over (the reply already lists it)
 
     def down(self, formation: Formation, purge: bool) -> None:
         """Stop every instance gracefully; the supervisor then exits with status 0. Nothing running: nothing to do.

@@ -1,7 +1,7 @@
 """The supervisor's end of the control socket: line-delimited JSON requests, one JSON reply each.
 
 Requests: {"op": "status"} · {"op": "scale", "targets": {"web": 3}} ·
-{"op": "reconcile", "formation": {…}, "counts": {"web": 2}} · {"op": "down"} ·
+{"op": "reconcile", "formation": {…}, "counts": {"web": 2}} · {"op": "restart", "types": ["web"]} · {"op": "down"} ·
 {"op": "logs", "types": ["web"], "tail": 10, "follow": false}.
 Replies: {"ok": true, "status": {…}, "pid": N, "fingerprints": {…}, "removed": […], "rolling": […]}, or
 {"ok": false, "error": "one line", "exit_code": 2}. `logs` replies {"ok": true, "width": N} (N: the name
@@ -144,6 +144,8 @@ class ControlServer:
             supervisor.scale(request["targets"])
         elif op == "reconcile":
             supervisor.reconcile(formation_from_wire(request["formation"]), request["counts"])
+        elif op == "restart":
+            supervisor.restart(request["types"])
         elif op == "down":
             await self._stop(ExitCode.OK)
             return {"ok": True}

@@ -18,7 +18,7 @@ from procfleet_local.control import ControlServer
 from procfleet_local.logbook import Logbook
 from procfleet_local.output import Printer
 from procfleet_local.runtime import Address
-from procfleet_local.supervisor import Supervisor
+from procfleet_local.supervisor import Ending, Supervisor
 from procfleet_local.watchdog import Watchdog
 
 # SIGHUP (the terminal closed) stops as gracefully as SIGTERM and reports the same status. Every other signal
@@ -110,9 +110,11 @@ async def _supervise(formation: Formation, counts: Mapping[str, int], session: S
     watchdog = Watchdog()
     handled: list[signal.Signals] = []
     try:
+        ending = Ending(exit_with=frozenset(session.exit_with), abort_on_exit=session.abort_on_exit)
         supervisor = Supervisor(formation, counts, session.environ, runtime.formation_folder(formation, session.cwd),
-                                printer, watchdog)
+                                printer, watchdog, ending)
         stopper = Stopper(supervisor, printer)
+        ending.end = stopper.begin
         server = ControlServer(supervisor, logbook, stopper.stop)
         await server.open(where.socket)
         for sig in SIGNAL_CODES:

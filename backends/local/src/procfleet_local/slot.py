@@ -66,6 +66,7 @@ class Slot:
         self.fingerprint = ""  # the definition the current process runs
         self.healthy: bool | None = None
         self.restarts = 0
+        self.status: int | None = None  # the last exit, as a shell reports it
         self.exits: deque[float] = deque()  # monotonic times of unplanned exits, for backoff and crash loops
         self.detail = ""
         self.wanted_stop = False  # the coming exit was asked for (scale down, rollout, shutdown)

@@ -6,14 +6,14 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from procfleet.backend import InstanceStatus, Status, TypeStatus
 from procfleet.errors import UsageError
-from procfleet.model import Formation, ProcessType
+from procfleet.model import Formation, ProcessType, Readiness
 from procfleet_local import instances, options
 from procfleet_local.output import Printer
 from procfleet_local.slot import Slot, describe_exit
@@ -35,6 +35,7 @@ class TypeState:
     slots: dict[int, Slot] = field(default_factory=dict)
     removed: bool = False  # no longer in the formation; stopping, then forgotten
     rollout: asyncio.Task[None] | None = None
+    waiting: asyncio.Task[None] | None = None  # for the types it comes `after`, before its first start
 
     @property
     def rolling(self) -> bool:
@@ -48,12 +49,31 @@ class TypeState:
         return next(stale, self.fingerprint)
 
 
+def status_of(returncode: int) -> int:
+    """An exit as a shell reports it: the status, or 128 + N for a signal N."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+@dataclass
+class Ending:
+    """When the foreground supervisor ends by itself, and how it is told to (Stopper.begin)."""
+
+    exit_with: frozenset[str] = frozenset()
+    abort_on_exit: bool = False
+    end: Callable[[int], object] = lambda code: None
+
+    def ends_on(self, process: str) -> bool:
+        """Whether an instance of this type ending ends the supervisor."""
+        return self.abort_on_exit or process in self.exit_with
+
+
 class Supervisor:
     """Owns every instance of one formation; all its methods run on the event loop's thread."""
 
     def __init__(self, formation: Formation, counts: Mapping[str, int], caller_env: Mapping[str, str],
-                 cwd: Path, printer: Printer, watchdog: Watchdog) -> None:
+                 cwd: Path, printer: Printer, watchdog: Watchdog, ending: Ending | None = None) -> None:
         self.formation = formation
+        self.ending = ending or Ending()
         self.settings = options.settings(formation, caller_env)
         self.printer = printer
         self.watchdog = watchdog
@@ -152,6 +172,23 @@ class Supervisor:
                 return
             await asyncio.sleep(POLL)
 
+    def restart(self, names: list[str]) -> None:
+        """Restart every instance of these types one after another, each replacement up before the next stops
+        (the rollout a changed definition gets); crashed and exited ones start again."""
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise UsageError(f"expected a list of type names, got {names!r}")
+        for name in names:
+            state = self.types.get(name)
+            if state is None or state.removed:
+                running = ", ".join(n for n, s in self.types.items() if not s.removed)
+                raise UsageError(f"no process type {name!r} runs here; running: {running or 'none'}")
+        for name in names:
+            state = self.types[name]
+            for slot in state.slots.values():
+                slot.fingerprint = ""  # stale: the rollout replaces it
+            self.printer.system(f"restarting {name}, one instance at a time")
+            self._roll(name, state)
+
     def signal_all(self, sig: signal.Signals) -> None:
         """Pass a signal on to every running instance, as Foreman does with SIGUSR1 and SIGUSR2."""
         for state in self.types.values():
@@ -171,14 +208,23 @@ class Supervisor:
         """A slot's group is gone: restart it per policy, or let it go."""
         state = self.types[slot.process]
         how = describe_exit(returncode)
+        slot.status = status_of(returncode)
         if self.stopping or slot.wanted_stop or slot.number > state.desired:
             self.printer.system(f"{slot.name} {how}")
             self._converge(state)
             return
+        if self.ending.ends_on(slot.process):
+            why = "--abort-on-exit" if self.ending.abort_on_exit else f"--exit-with {slot.process}"
+            self.printer.system(f"{slot.name} {how}: stopping every process ({why})")
+            slot.state, slot.detail = "exited", how
+            self.ending.end(slot.status)
+            return
         policy = state.process.restart
         if policy == "never" or (policy == "on-failure" and returncode == 0):
-            slot.state, slot.detail = "exited", how
+            slot.state = "exited"
+            slot.detail = "done" if returncode == 0 else how  # a one-shot task that succeeded is done, not failed
             self.printer.system(f"{slot.name} {how} (restart = \"{policy}\": leaving it stopped)")
+            self._end_when_all_ended()
             return
         now = time.monotonic()
         slot.exits.append(now)
@@ -189,6 +235,7 @@ class Supervisor:
             slot.detail = f"{how}; {len(slot.exits)} exits in {self.settings.crash_window:g}s"
             self.printer.system(f"{slot.name} {how} and keeps dying ({len(slot.exits)} exits within "
                                 f"{self.settings.crash_window:g}s): marked crashed, not restarting it")
+            self._end_when_all_ended()
             return
         delay = min(self.settings.backoff * 2 ** (len(slot.exits) - 1), self.settings.backoff_max)
         slot.state, slot.detail = "backoff", f"{how}; restarting in {delay:g}s"
@@ -196,6 +243,19 @@ class Supervisor:
         slot.backoff = asyncio.get_running_loop().call_later(delay, self._restart, state, slot)
 
     # Internals.
+
+    def _end_when_all_ended(self) -> None:
+        """Every instance has ended and none will restart (one-shot tasks done, the rest crashed): say so and end,
+        with 0 when each ended with 0, else the first other status, so a CI wrapper does not wait forever."""
+        slots = [slot for state in self.types.values() for number, slot in state.slots.items()
+                 if number <= state.desired]
+        if not slots or any(slot.state not in ("exited", "crashed") for slot in slots):
+            return
+        if any(state.desired > len(state.slots) for state in self.types.values()):
+            return
+        failed = [slot.status for slot in slots if slot.status]
+        self.printer.system("every process has ended and none will restart: exiting")
+        self.ending.end(failed[0] if failed else 0)
 
     def _restart(self, state: TypeState, slot: Slot) -> None:
         slot.backoff = None
@@ -205,9 +265,39 @@ class Supervisor:
         slot.restarts += 1
         self._spawn(state, slot)
 
+    def _ready(self, name: str, ready: Readiness) -> bool:
+        """Whether a type others come `after` is ready as asked: each of its instances running, healthy, or done
+        (exited 0), as Compose's depends_on conditions say."""
+        state = self.types.get(name)
+        if state is None or state.removed or state.desired == 0:
+            return True
+        slots = [state.slots.get(number) for number in range(1, state.desired + 1)]
+        if ready == "healthy":
+            return all(slot is not None and slot.state == "running" and slot.healthy for slot in slots)
+        if ready == "done":
+            return all(slot is not None and slot.state == "exited" and slot.status == 0 for slot in slots)
+        return all(slot is not None and slot.state == "running" for slot in slots)
+
+    def _blocked(self, state: TypeState) -> bool:
+        """Whether the type still waits for the types it comes after; if so a waiter starts it when they are."""
+        waiting_for = [f"{name} to be {wanted}" for name, wanted in state.process.after.items()
+                       if not self._ready(name, wanted)]
+        if not waiting_for:
+            return False
+        if state.waiting is None or state.waiting.done():
+            self.printer.system(f"{state.process.name} waits for {', '.join(waiting_for)} (after)")
+            state.waiting = self._track(self._start_when_ready(state))
+        return True
+
+    async def _start_when_ready(self, state: TypeState) -> None:
+        while not self.stopping and any(not self._ready(name, wanted) for name, wanted in state.process.after.items()):
+            await asyncio.sleep(POLL)
+        if not self.stopping and self.types.get(state.process.name) is state:
+            self._converge(state)
+
     def _converge(self, state: TypeState) -> None:
         """Start missing instances up to the desired count; stop and forget the ones above it."""
-        if not self.stopping:
+        if not self.stopping and not (state.process.after and self._new_slots(state) and self._blocked(state)):
             for number in range(1, state.desired + 1):
                 slot = state.slots.get(number)
                 if slot is None:
@@ -226,6 +316,11 @@ class Supervisor:
                 del state.slots[number]
         if state.removed and not state.slots:
             del self.types[state.process.name]
+
+    @staticmethod
+    def _new_slots(state: TypeState) -> bool:
+        """Whether converging would start an instance that never ran (the ordering gates only first starts)."""
+        return any(number not in state.slots for number in range(1, state.desired + 1))
 
     def _spawn(self, state: TypeState, slot: Slot) -> None:
         slot.state = "starting"

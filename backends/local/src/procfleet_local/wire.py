@@ -35,6 +35,7 @@ def _process_to_wire(process: ProcessType) -> dict[str, Any]:
         "args": None if process.args is None else list(process.args),
         "build": None if process.build is None else asdict(process.build),
         "env_files": [str(path) for path in process.env_files], "file_env": dict(process.file_env),
+        "after": dict(process.after),
     }
 
 
@@ -59,7 +60,7 @@ def formation_from_wire(data: dict[str, Any]) -> Formation:
             resources=Resources(**item["resources"]), image=item["image"],
             entrypoint=_argv(item.get("entrypoint")), args=_argv(item.get("args")), build=_build(item.get("build")),
             env_files=tuple(Path(p) for p in item.get("env_files", [])),
-            file_env=MappingProxyType(item.get("file_env", {})))
+            file_env=MappingProxyType(item.get("file_env", {})), after=MappingProxyType(item.get("after", {})))
     return Formation(
         app=App(name=app["name"], image=app["image"], env_files=tuple(Path(p) for p in app["env_files"]),
                 env=MappingProxyType(app["env"]), backend=app["backend"],

@@ -37,7 +37,8 @@ class NomadBackend:
     """Runs the formation as one Nomad job: a task group per process type, counts in TaskGroup.Count."""
 
     name: ClassVar[str] = "nomad"
-    features: ClassVar[frozenset[str]] = frozenset(FEATURES)
+    # a job's groups start together; ordering lives inside a group (lifecycle hooks), not between groups
+    features: ClassVar[frozenset[str]] = frozenset(FEATURES) - {"after"}
     formats: ClassVar[tuple[str, ...]] = ("json", "hcl")
     max_count: ClassVar[int] = 50000  # a Nomad server's default job_max_count: a job's allocations, all groups together
     # A service job's restart policy applies to every exit (client/allocrunner/taskrunner/restarts/restarts.go:

@@ -34,7 +34,8 @@ class SwarmBackend:
     """Runs the formation as a Docker Swarm stack named after the app."""
 
     name: ClassVar[str] = "swarm"
-    features: ClassVar[frozenset[str]] = frozenset(FEATURES)
+    # `docker stack deploy` ignores depends_on: Swarm starts every service at once
+    features: ClassVar[frozenset[str]] = frozenset(FEATURES) - {"after"}
     formats: ClassVar[tuple[str, ...]] = ("stack",)
     max_count: ClassVar[int] = 10000  # replicas of one service: Swarm sets no limit, but a node runs hundreds
 
@@ -162,6 +163,19 @@ class SwarmBackend:
         if changed:
             self._echo(wait, self.engine(formation).scale(changed))
         return self._wait(formation, targets, wait, Baseline.of(snapshot))
+
+    def restart(self, formation: Formation, types: Sequence[str], wait: WaitOptions) -> Status:
+        """A rolling replacement of every task of these types (`docker service update --force`)."""
+        snapshot = self.snapshot(formation)
+        missing = [name for name in types if snapshot.service(name) is None]
+        if missing:
+            raise UsageError(f"{', '.join(missing)}: not deployed on swarm yet; run `procfleet deploy -b swarm`")
+        services = [snapshot.service(name) for name in types]
+        self.engine(formation).restart([service.name for service in services if service is not None],
+                                       detach=not wait.wait)
+        replicas = {name: service.replicas for name, service in zip(types, services, strict=True)
+                    if service is not None}
+        return self._wait(formation, replicas, wait, Baseline.of(snapshot))
 
     def status(self, formation: Formation) -> Status:
         """Per type desired/running/healthy; per task its node, state, ports, earlier failures, uptime, error."""

@@ -178,6 +178,13 @@ class Engine:
                                   "--compose-file", "-", self.stack, stdin=stack_file.encode())
         return failures.output_lines([*out.splitlines(), *err.splitlines()])
 
+    def restart(self, services: Sequence[str], detach: bool) -> None:
+        """`docker service update --force S`: Swarm replaces each task per the service's update_config; without
+        --detach the CLI waits for the update to converge, as `docker service update` does by default."""
+        with self.translated("docker service update failed"):
+            for name in services:
+                self._run("service", "update", "--force", *(["--detach"] if detach else ["--quiet"]), name)
+
     def scale(self, replicas: Mapping[str, int]) -> list[str]:
         """`docker service scale -d S=N …`: every service in one call."""
         with self.translated("docker service scale failed"):

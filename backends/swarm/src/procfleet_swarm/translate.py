@@ -44,6 +44,7 @@ def service(formation: Formation, process: ProcessType, replicas: int, options: 
     spec = compose_service(formation, process, replicas, ComposeOptions())
     # `docker stack deploy` ignores build: procfleet builds the image first (imagebuild) and the stack runs it
     spec.pop("build", None)
+    spec.pop("depends_on", None)  # not in the stack file schema, and Swarm would ignore it
     spec = {"image": reference, **{key: value for key, value in spec.items() if key != "image"}}
     # Swarm ignores `restart` (deploy.restart_policy says it), and `docker stack deploy` reads env files with
     # Docker's own rules (quotes kept, `export` refused): their values are written in, as procfleet read them.
