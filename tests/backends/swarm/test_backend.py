@@ -198,3 +198,20 @@ def test_down_reports_any_other_refusal_at_once(tmp_path: Path) -> None:
     with pytest.raises(PlatformError, match="permission denied"):
         the_backend.down(f, purge=False)
     assert engine.calls == [("remove", None)]
+
+
+def test_an_image_built_here_is_refused_on_a_swarm_of_several_nodes(tmp_path: Path) -> None:
+    """The other nodes could not pull an image that exists only on this machine (there is no registry): refused
+    before anything is built or deployed, naming them."""
+    f = formation(tmp_path, FORMATION.replace('image = "shop:1"\n', 'image = "shop:1"\nbuild = "."\n'))
+
+    class Cluster(FakeEngine):
+        def other_nodes(self) -> list[str]:
+            return ["node-2", "node-3"]
+
+    engine = Cluster([])
+    the_backend, _ = backend(f, engine)
+    with pytest.raises(PlatformError, match=r"shop:1 is built on this machine only, and Swarm would run tasks on "
+                                            r"node-2, node-3, which cannot get it without a registry"):
+        the_backend._build(f)
+    assert engine.calls == []
