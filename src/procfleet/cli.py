@@ -263,8 +263,9 @@ def _stderr(output: Any) -> Any:
 
 @app.command()
 def scale(ctx: typer.Context,
-          specs: Annotated[list[str], typer.Argument(help="TYPE=N, TYPE+N or TYPE-N, e.g. web=3 worker+2.",
-                                                     show_default=False)],
+          specs: Annotated[list[str] | None, typer.Argument(
+              metavar="[TYPE=N|TYPE+N|TYPE-N]...", help="e.g. web=3 worker+2 (or web=3,worker=2); none: print the "
+              "live counts, as `heroku ps:scale` does.", show_default=False)] = None,
           wait: Annotated[bool, typer.Option("--wait", help="Wait until the new counts run (and are healthy "
                                              "where a check exists).")] = False,
           timeout: TimeoutOption = 300.0,
@@ -278,6 +279,13 @@ def scale(ctx: typer.Context,
     from procfleet.jsonshape import status_json
 
     context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet)
+    if not specs:
+        counts = operate.counts(context)
+        if context.output.json:
+            context.output.data({"counts": counts})
+        else:
+            context.output.text(" ".join(f"{name}={count}" for name, count in counts.items()))
+        return
     result = operate.scale(context, specs, _wait_options(context, wait, timeout), save)
     if context.output.json:
         context.output.data({"targets": result.targets, "status": status_json(result.status),
@@ -313,6 +321,23 @@ def restart(ctx: typer.Context,
 
     context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet)
     views.show_status(context.output, operate.restart(context, types or [], _wait_options(context, wait, timeout)))
+
+
+def _pointer(word: str, command: str, what: str) -> None:
+    """A hidden command for a word users bring from other tools, pointing at procfleet's own."""
+    def point(ctx: typer.Context) -> None:
+        from procfleet.errors import UsageError
+
+        raise UsageError(f"procfleet has no `{word}`: `procfleet {command}` {what}")
+
+    point.__doc__ = f"See `procfleet {command}`."
+    app.command(word, hidden=True, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})(point)
+
+
+for _word, _command, _what in (("up", "deploy", "starts the app (as `docker compose up`)"),
+                               ("start", "deploy", "starts the app (as `foreman start`)"),
+                               ("status", "ps", "shows what runs"), ("stop", "down", "stops the app")):
+    _pointer(_word, _command, _what)
 
 
 @app.command()
@@ -383,6 +408,17 @@ def migrate(ctx: typer.Context,
         context.output.data(result.as_json())
     if result.error is not None:
         raise PlatformError(result.error)
+
+
+def _whole_summaries() -> None:
+    """Each command's summary in `procfleet --help` is its docstring's first line, whole: Click would cut it at
+    45 characters with "..."; the help formatter wraps it to the terminal instead."""
+    for info in app.registered_commands:
+        if info.short_help is None and info.callback is not None and info.callback.__doc__:
+            info.short_help = info.callback.__doc__.strip().splitlines()[0]
+
+
+_whole_summaries()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,7 +34,8 @@ def parse_specs(arguments: Iterable[str]) -> list[ScaleSpec]:
     """Parse every argument, rejecting malformed ones and a type named twice."""
     specs: list[ScaleSpec] = []
     seen: set[str] = set()
-    for argument in arguments:
+    # Foreman's `-m web=2,worker=3` form too: commas separate specs as spaces do
+    for argument in (part for given in arguments for part in given.split(",") if part.strip() or not given):
         match = _SPEC.match(argument.strip())
         if not match:
             raise UsageError(f'cannot read {quoted(argument)}: write TYPE=N, TYPE+N or TYPE-N (e.g. web=3 worker+2)')

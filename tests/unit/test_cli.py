@@ -182,6 +182,47 @@ def test_strict_makes_unhonoured_keys_errors(write_formation: Callable[..., Path
     assert "processes.web.resources.memory" in strict.err
 
 
+def test_unhonoured_keys_are_warned_where_they_matter_once_not_on_every_look(
+        write_formation: Callable[..., Path], cli: Callable[..., CliResult]) -> None:
+    """check, plan and render say it; ps, logs and down, which a person runs over and over, do not."""
+    write_formation(HELLO.replace('count = 2', 'count = 2\nresources = { memory = "64M" }'))
+    warning = "processes.web.resources.memory: the local backend does not honour this key"
+    for command in (["plan"], ["render"], ["check", "-b", "local"]):
+        assert warning in cli(*command).err, command
+    for command in (["ps"], ["down"], ["logs"]):
+        assert warning not in cli(*command).err, command
+
+
+def test_a_formation_the_backend_cannot_run_fails_before_any_plan(
+        write_formation: Callable[..., Path], cli: Callable[..., CliResult]) -> None:
+    """No image for compose: the one error line, and no plan table printed first as if deploy would go ahead."""
+    write_formation(HELLO)
+    for command in ("deploy", "plan"):
+        result = cli(command, "-b", "compose")
+        assert result.code == 2 and "the compose backend needs an image" in result.err, result.err
+        assert "plan for" not in result.out + result.err
+
+
+def test_words_from_other_tools_point_at_procfleets_own(write_formation: Callable[..., Path],
+                                                       cli: Callable[..., CliResult]) -> None:
+    """`docker compose up`, `foreman start`, `heroku ps`-style `status`, `stop`: one line naming the command."""
+    for word, command in (("up", "deploy"), ("start", "deploy"), ("status", "ps"), ("stop", "down")):
+        result = cli(word, "-d")
+        assert result.code == 2 and f"procfleet has no `{word}`: `procfleet {command}`" in result.err, result.err
+
+
+def test_scale_with_no_argument_prints_the_counts_and_foremans_commas_are_read(
+        write_formation: Callable[..., Path], cli: Callable[..., CliResult]) -> None:
+    """`heroku ps:scale` alone prints the formation; `foreman start -m web=2,worker=3` separates with commas."""
+    write_formation(HELLO)
+    shown = cli("scale")
+    assert shown.code == 0 and shown.out.strip() == "web=0 worker=0", shown
+    from procfleet.scaling import parse_specs
+
+    assert [(s.process, s.op, s.amount) for s in parse_specs(["web=2,worker+3", "clock-1"])] == [
+        ("web", "=", 2), ("worker", "+", 3), ("clock", "-", 1)]
+
+
 def test_no_color_env(write_formation: Callable[..., Path], cli: Callable[..., CliResult]) -> None:
     """With NO_COLOR set nothing carries an escape sequence."""
     write_formation(HELLO.replace("count = 2", "count = -1"))

@@ -74,12 +74,14 @@ def backend_name(ctx: Context, formation: Formation | None) -> str:
     return formation.app.backend if formation else "local"
 
 
-def open_backend(ctx: Context, formation: Formation) -> Backend:
-    """Load the chosen backend and warn about keys it cannot honour."""
+def open_backend(ctx: Context, formation: Formation, warn: bool = True) -> Backend:
+    """Load the chosen backend and warn about keys it cannot honour. The warnings (and --strict's refusals) are
+    for the commands that say what would run (check, plan, render, deploy): ps, logs, scale and down, run every
+    few seconds, would repeat them each time."""
     name = backend_name(ctx, formation)
     backend = registry.load(name)(ctx.session())
     check_runnable(formation, name, backend.features)
-    for key in unhonoured_keys(formation, backend.features):
+    for key in unhonoured_keys(formation, backend.features) if warn else ():
         message = f"{formation.source}: {key}: the {name} backend does not honour this key"
         if ctx.strict:
             raise UsageError(message + " (--strict)")
@@ -89,7 +91,7 @@ def open_backend(ctx: Context, formation: Formation) -> Backend:
         if process.count is not None and process.count > ceiling:
             raise FormationError(formation.source, f"{formation.key_prefix}processes.{process_name}.count",
                                  f"{process.count} is more than the {name} backend runs of one type ({ceiling})")
-    for behaviour, instead in declared_differences(type(backend)).items():
+    for behaviour, instead in declared_differences(type(backend)).items() if warn else ():
         for key in depends_on(formation, behaviour):
             message = f"{formation.source}: {key}: on {name}, {instead}"
             if ctx.strict:

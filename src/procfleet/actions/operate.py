@@ -16,14 +16,21 @@ from procfleet.scaling import parse_specs, resolve_targets
 from procfleet.validation import unknown_type
 
 
-def _open(ctx: Context) -> tuple[Formation, Backend]:
+def _open(ctx: Context, warn: bool = False) -> tuple[Formation, Backend]:
     formation = load_formation(ctx)
-    return formation, open_backend(ctx, formation)
+    return formation, open_backend(ctx, formation, warn)
+
+
+def _runnable_here(formation: Formation, backend: Backend) -> None:
+    """Render the formation for the backend and drop it: rendering is where a backend refuses what its platform
+    cannot run (compose without an image, a signal Nomad clients cannot send), before any plan is printed."""
+    backend.render(formation, backend.formats[0])
 
 
 def plan(ctx: Context, keep_counts: bool) -> Plan:
     """What deploy would change on the chosen backend."""
-    formation, backend = _open(ctx)
+    formation, backend = _open(ctx, warn=True)
+    _runnable_here(formation, backend)
     return make_plan(formation, backend.name, backend.live(formation), keep_counts,
                      fingerprint_of=fingerprint_for(backend))
 
@@ -39,7 +46,8 @@ class Deployed:
 def deploy(ctx: Context, keep_counts: bool, wait: WaitOptions,
            show_plan: Callable[[Plan], None] | None = None, only: Sequence[str] = ()) -> Deployed:
     """Plan, show the plan, apply it, and wait for the platform, under the app's lock (see locks.py)."""
-    formation, backend = _open(ctx)
+    formation, backend = _open(ctx, warn=True)
+    _runnable_here(formation, backend)
     if ctx.exit_with or ctx.abort_on_exit:
         if not getattr(backend, "runs_in_foreground", False):
             raise UsageError(f"--exit-with and --abort-on-exit end a foreground supervisor: the {backend.name} "
@@ -143,6 +151,13 @@ def run(ctx: Context, argv: Sequence[str], process: str | None) -> int:
         else:
             raise UsageError(f"{process} runs its image's own command: give the command to run after --")
     return backend.run(formation, argv, process)
+
+
+def counts(ctx: Context) -> dict[str, int]:
+    """The live count of every type of the formation (0 for a type not running), for `scale` with no argument."""
+    formation, backend = _open(ctx)
+    live = backend.live(formation)
+    return {name: live[name].count if name in live else 0 for name in formation.processes}
 
 
 def restart(ctx: Context, types: Sequence[str], wait: WaitOptions) -> Status:
