@@ -1,5 +1,5 @@
-"""`procfleet restart TYPE` starts every instance of the type again, the platform's own way (local and Swarm one
-at a time, Compose all at once), and leaves the other types alone. Nomad does not offer it yet and says so."""
+"""`procfleet restart TYPE` starts every instance of the type again, the platform's own way (local, Swarm and Nomad
+one at a time, Compose all at once), and leaves the other types alone."""
 
 from __future__ import annotations
 
@@ -24,10 +24,6 @@ def test_restart_starts_the_types_instances_again_and_nothing_else(platform: Pla
     platform.deploy()
     before = platform.reports(3)
     done = platform.cli("restart", "web", "--timeout", "120")
-    if platform.backend == "nomad":
-        assert done.code == 2 and "restart is not offered on nomad" in done.err, done.err
-        platform.down()
-        return
     assert done.code == 0, done.err
     def restarted() -> dict[str, int] | None:
         counted = platform.starts()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import acl as caps
 from .acl import Acl
@@ -12,6 +12,9 @@ from .canonical import canonical_job
 from .client_fs import client_logs
 from .decode import STRICT_UNKNOWN, decode
 from .errors import ApiError, job_not_found, multierror
+
+if TYPE_CHECKING:
+    from .taskrunner import ClientRunner
 from .model import Evaluation, JobRecord
 from .operations import RegisterArgs, ScaleArgs, admission_errors, check_job, deregister, register, scale
 from .plan import plan
@@ -64,6 +67,7 @@ class Api:
         self.cluster = cluster
         self.acl = acl
         self.after_write = after_write
+        self.client: ClientRunner | None = None  # the client that runs tasks, when the simulator has one
         read: dict[str, Handler] = {"GET": self.job_read}
         write: dict[str, Handler] = {"PUT": self.job_register, "POST": self.job_register}
         self.job_routes: dict[str, dict[str, Handler]] = {
@@ -96,6 +100,9 @@ class Api:
             if rest.endswith("/allocations"):
                 return self._pick({"GET": self.eval_allocations}, request), rest.removesuffix("/allocations")
             return self._pick({"GET": self.eval_read}, request), rest
+        if path.startswith("/v1/client/allocation/") and path.endswith("/restart"):
+            alloc_id = path.removeprefix("/v1/client/allocation/").removesuffix("/restart")
+            return self._pick({"PUT": self.alloc_restart, "POST": self.alloc_restart}, request), alloc_id
         if path.startswith("/v1/client/fs/logs/"):
             return self._pick({"GET": self.client_logs}, request), path.removeprefix("/v1/client/fs/logs/")
         if path.startswith("/v1/job/"):
@@ -387,6 +394,18 @@ class Api:
         reply = deregister(self.cluster, request.namespace, job_id, purge=purge, eval_priority=int(priority or 0))
         self.after_write(request.namespace, job_id)
         return Response(200, reply, index=reply["Index"] or None)
+
+    def alloc_restart(self, request: Request, alloc_id: str) -> Response:
+        """PUT /v1/client/allocation/:alloc_id/restart (command/agent/alloc_endpoint.go allocRestart), ACL
+        alloc-lifecycle in the allocation's namespace; a task that does not run is "Task not running"."""
+        alloc = self.cluster.find_alloc(alloc_id)
+        if alloc is None:
+            raise ApiError(404, f'Unknown allocation "{alloc_id}"')
+        self.acl.check(request.token, alloc.namespace, caps.ALLOC_LIFECYCLE)
+        client = self.client
+        if client is not None and not client.restart(alloc.id):
+            raise ApiError(500, "Task not running")
+        return Response(200, {"Index": self.cluster.tables["allocs"]})
 
     def client_logs(self, request: Request, alloc_id: str) -> Response:
         """GET /v1/client/fs/logs/:alloc_id."""

@@ -48,11 +48,13 @@ class NomadSimulator:
         self.cluster = Cluster(region=region, namespaces=tuple(namespaces), options=options)
         self.acl = Acl()
         self._timers: list[threading.Timer] = []
-        self._server = SimulatorServer(("127.0.0.1", 0), Api(self.cluster, self.acl, self._after_write))
+        api = Api(self.cluster, self.acl, self._after_write)
+        self._server = SimulatorServer(("127.0.0.1", 0), api)
         self._thread, self._shutdown = serve_in_thread(self._server)
         self._stopped = False
         # run_tasks: the client really runs raw_exec/exec tasks (taskrunner.py)
         self.client = ClientRunner(self.cluster, min_healthy_scale) if run_tasks else None
+        api.client = self.client
 
     # -- lifecycle ----------------------------------------------------------------------------------
 

@@ -75,6 +75,7 @@ class TaskRun:
     started_at: float = 0.0
     handle: TaskHandle | None = None
     restart_signaled: bool = False
+    user_restart: bool = False  # RestartTracker.SetRestartTriggered(false): restart at once, not counted
 
     @property
     def kill_signal(self) -> signal.Signals:
@@ -241,6 +242,11 @@ class ClientRunner:
         if handle is not None:
             self._background(run, lambda _run: handle.cleanup())
         triggered, task.restart_signaled = task.restart_signaled, False
+        if task.user_restart:
+            # restarts.go GetState: the restartTriggered hot path, TaskRestarting with no delay
+            task.user_restart = False
+            self._decide(run, task, Decision(restart=True, delay_ns=0, reason="", failed=False), now)
+            return
         self._decide(run, task, task.tracker.after_exit(1 if triggered else code), now)
 
     def _decide(self, run: AllocRun, task: TaskRun, decision: Decision, now: float) -> None:
@@ -284,6 +290,21 @@ class ClientRunner:
         with self.cluster.lock:
             check.record(status, output, time.monotonic())
             self._check_restart(run, check)
+
+    def restart(self, alloc_id: str) -> bool:
+        """PUT /v1/client/allocation/:id/restart (client/allocrunner/taskrunner/lifecycle.go Restart): every running
+        task gets "Restart Signaled" (User requested restart) and is killed, then starts again at once; False when
+        no task runs (te.ErrTaskNotRunning)."""
+        with self.cluster.lock:
+            run = self.runs.get(alloc_id)
+            running = [task for task in run.tasks.values() if task.phase == "running" and task.handle is not None] \
+                if run is not None and not run.stopping else []
+            for task in running:
+                task.user_restart = True
+                self._event(run.alloc, task.name, "Restart Signaled", "User requested restart")  # type: ignore[union-attr]
+                handle = task.handle
+                self._background(run, lambda _run, t=task, h=handle: self._kill(t, h))  # type: ignore[arg-type]
+        return bool(running)
 
     def _check_restart(self, run: AllocRun, check: CheckRun) -> None:
         """check_restart: Limit failures in a row, past Grace, restart the task the check belongs to."""

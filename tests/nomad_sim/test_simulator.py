@@ -1401,3 +1401,15 @@ def test_the_namespace_error_comes_before_the_node_pool_error(sim: NomadSimulato
     assert reply.text == multierror(
         ['job "shop" is in nonexistent namespace "nope"', 'job "shop" is in nonexistent node pool "gpu"']
     )
+
+
+def test_alloc_restart_needs_alloc_lifecycle_and_a_known_allocation(sim: NomadSimulator) -> None:
+    """command/agent/alloc_endpoint.go allocRestart: an unknown allocation is a 404; ACLs ask alloc-lifecycle in
+    the allocation's namespace, which the read policy does not grant."""
+    assert register(sim, web_job()).status == 200
+    alloc = sim.allocations("shop")[0]["ID"]
+    assert call(sim, "PUT", "/v1/client/allocation/nope/restart", {}).status == 404
+    root = sim.enable_acl()
+    sim.add_token("reader", capabilities=POLICY_READ)
+    assert call(sim, "PUT", f"/v1/client/allocation/{alloc}/restart", {}, token="reader").status == 403
+    assert call(sim, "PUT", f"/v1/client/allocation/{alloc}/restart", {}, token=root).status == 200

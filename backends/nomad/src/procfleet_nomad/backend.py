@@ -20,7 +20,7 @@ from procfleet.validation import Where
 from procfleet_nomad import options as nomad_options
 from procfleet_nomad.connection import Connection, from_environment
 from procfleet_nomad.hcl import write_job
-from procfleet_nomad.status import build_status, groups, live_types, owner
+from procfleet_nomad.status import build_status, groups, is_live, live_types, owner
 from procfleet_nomad.translate import META_SPEC, job_id, register_request, translate
 
 STOPPING = ("pending", "running")  # client statuses of an allocation whose tasks may still run
@@ -153,6 +153,31 @@ class NomadBackend:
             return Outcome(status=status, message=f"no changes: Nomad kept job {identifier} at version "
                                                   f"{job.get('Version')}")
         return Outcome(status=status, message=f"job {identifier} version {job.get('Version')} runs on {where}")
+
+    def restart(self, formation: Formation, types: Sequence[str], wait: WaitOptions) -> Status:
+        """Restart these groups' allocations in place, one after another (PUT /v1/client/allocation/:id/restart,
+        as `nomad alloc restart` does), each running again before the next; the job itself does not change."""
+        identifier = job_id(formation)
+        self._deployed(formation)
+        client = self._nomad(formation)
+        allocs = sorted((a for a in client.allocations(identifier).body or []
+                         if is_live(a) and a.get("TaskGroup") in types and a.get("ClientStatus") == "running"),
+                        key=lambda a: (list(types).index(str(a.get("TaskGroup"))), str(a.get("Name"))))
+        deadline = time.monotonic() + wait.timeout
+        for alloc in allocs:
+            before = _restarts(alloc)
+            self._say(f"restarting {alloc.get('Name')} ({str(alloc.get('ID'))[:8]})")
+            client.restart_allocation(str(alloc["ID"]))
+            while wait.wait:
+                current = next((a for a in client.allocations(identifier).body or [] if a.get("ID") == alloc["ID"]),
+                               None)
+                if current is not None and _restarts(current) > before and _all_running(current):
+                    break
+                if time.monotonic() >= deadline:
+                    raise NotConverged(f"{alloc.get('Name')} did not run again within {wait.timeout:g}s of its "
+                                       "restart: see `procfleet ps -b nomad`")
+                time.sleep(0.2)
+        return self.status(formation)
 
     def scale(self, formation: Formation, targets: Mapping[str, int], wait: WaitOptions) -> Status:
         """POST /v1/job/:id/scale once per group whose count changes, waiting out an active deployment."""
@@ -318,3 +343,14 @@ class NomadBackend:
     def _say(self, message: str) -> None:
         self.session.err.write(message + "\n")
         self.session.err.flush()
+
+
+def _restarts(alloc: Mapping[str, Any]) -> int:
+    """How many times the allocation's tasks have restarted (TaskState.Restarts)."""
+    return sum(int(state.get("Restarts") or 0) for state in (alloc.get("TaskStates") or {}).values())
+
+
+def _all_running(alloc: Mapping[str, Any]) -> bool:
+    """Whether every task of the allocation is running."""
+    states = (alloc.get("TaskStates") or {}).values()
+    return bool(states) and all(state.get("State") == "running" for state in states)

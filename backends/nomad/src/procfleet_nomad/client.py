@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 from nomad.api import Evaluation, Job, Jobs, Nodes
+from nomad.api.client import allocation as client_allocation
 from nomad.api.client import stream_logs
 from nomad.api.exceptions import (
     BaseNomadException,
@@ -116,6 +117,7 @@ class NomadClient:
         self._jobs = Jobs(**settings)
         self._evaluation = Evaluation(**settings)
         self._nodes_api = Nodes(**settings)
+        self._client_alloc = client_allocation(**settings)
         self._logs = stream_logs(**settings)
 
     # -- jobs ---------------------------------------------------------------------------------------
@@ -185,6 +187,12 @@ class NomadClient:
         """GET /v1/nodes: every client node's stub (Name, Status, SchedulingEligibility); needs node:read."""
         nodes: list[Json] = self._json(self._nodes_api, method="get", shape="list", what="listing the nodes").body
         return nodes
+
+    def restart_allocation(self, alloc_id: str) -> Json:
+        """PUT /v1/client/allocation/:id/restart: the client restarts the allocation's running tasks in place."""
+        body: Json = self._json(self._client_alloc, _id(alloc_id), "restart", method="put", body={},
+                                what=f"restarting allocation {alloc_id[:8]}").body
+        return body
 
     # -- logs ---------------------------------------------------------------------------------------
 
