@@ -239,7 +239,7 @@ def deploy(ctx: typer.Context,
                        color=color, no_timestamp=no_timestamp, no_prefix=no_prefix)
     context = replace(context, exit_with=tuple(exit_with or ()), abort_on_exit=abort_on_exit)
     output = context.output
-    show = None if output.json or output.quiet else (lambda p: views.show_plan(_stderr(output), p))
+    show = None if output.json or output.quiet else (lambda p: views.show_plan(_stderr(output), p, applying=True))
     result = operate.deploy(context, keep_counts, _wait_options(context, wait, timeout), show, only=types or ())
     outcome = result.outcome
     if output.json:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from procfleet.diff import FieldChange
 from procfleet.model import Formation, ProcessType, fingerprint
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ class TypeChange:
     desired: int
     reason: Reason  # where the desired count comes from
     definition_changed: bool = False
+    fields: tuple[FieldChange, ...] = ()  # what changes in the definition, where the platform can say
 
 
 @dataclass(frozen=True)

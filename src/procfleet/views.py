@@ -101,8 +101,9 @@ def show_imported(output: Output, imported: Imported) -> None:
                 f"{len(imported.types)} process types: {', '.join(imported.types)}{left}")
 
 
-def show_plan(output: Output, plan: Plan) -> None:
-    """A plan as a table (to stderr during deploy, stdout for `plan`), or its JSON."""
+def show_plan(output: Output, plan: Plan, applying: bool = False) -> None:
+    """A plan as a table (to stderr during deploy, stdout for `plan`), then what changes in each changed type,
+    field by field; worded as what deploy is doing when applying."""
     table = _table(title=f"plan for {plan.app} on {plan.backend}", title_justify="left")
     for column in ("type", "action", "count", "reason"):
         table.add_column(column)
@@ -112,7 +113,27 @@ def show_plan(output: Output, plan: Plan) -> None:
         action = change.action + (" (definition)" if change.definition_changed else "")
         table.add_row(change.process, action, count, change.reason)
     output.table(table)
-    output.info("changes pending" if plan.pending else "no changes: the platform already runs this formation")
+    _show_fields(output, plan)
+    if not plan.pending:
+        output.info("no changes: the platform already runs this formation")
+    else:
+        output.info("applying these changes" if applying else "changes pending: `procfleet deploy` applies them")
+
+
+def _show_fields(output: Output, plan: Plan) -> None:
+    """`  web: env.GREETING "a" → "b"`, green for what is added, red for what goes, yellow for what changes."""
+    from rich.text import Text
+
+    from procfleet.diff import shown
+
+    for change in plan.changes:
+        if change.definition_changed and not change.fields:
+            output.console.print(Text(f"  {change.process}: its definition changed (the platform does not say how)"))
+        for field in change.fields:
+            style = "green" if field.before is None else "red" if field.after is None else "yellow"
+            line = Text(f"  {change.process}: {field.key} ")
+            line.append(f"{shown(field.before)} → {shown(field.after)}", style=style if output.color else "")
+            output.console.print(line)
 
 
 def show_status(output: Output, status: Status) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from procfleet import diff
 from procfleet.actions.context import Context, backend_name, load_formation, open_backend
 from procfleet.backend import Backend, Outcome, Status, WaitOptions, max_count
 from procfleet.errors import NotRunning, UsageError
@@ -21,6 +23,24 @@ def _open(ctx: Context, warn: bool = False) -> tuple[Formation, Backend]:
     return formation, open_backend(ctx, formation, warn)
 
 
+def _with_fields(the_plan: Plan, formation: Formation, backend: Backend) -> Plan:
+    """The plan with each changed type's field-by-field diff, from the definitions the platform runs."""
+    changed = [change for change in the_plan.changes if change.definition_changed]
+    method = getattr(backend, "definitions", None)
+    if not changed or method is None:
+        return the_plan
+    live = method(formation) or {}
+    with_fields = []
+    for change in the_plan.changes:
+        running = live.get(change.process)
+        if change.definition_changed and running is not None and change.process in formation.processes:
+            fields = tuple(diff.changes(running, formation, formation.processes[change.process]))
+            with_fields.append(dataclasses.replace(change, fields=fields))
+        else:
+            with_fields.append(change)
+    return dataclasses.replace(the_plan, changes=tuple(with_fields))
+
+
 def _runnable_here(formation: Formation, backend: Backend) -> None:
     """Render the formation for the backend and drop it: rendering is where a backend refuses what its platform
     cannot run (compose without an image, a signal Nomad clients cannot send), before any plan is printed."""
@@ -31,8 +51,8 @@ def plan(ctx: Context, keep_counts: bool) -> Plan:
     """What deploy would change on the chosen backend."""
     formation, backend = _open(ctx, warn=True)
     _runnable_here(formation, backend)
-    return make_plan(formation, backend.name, backend.live(formation), keep_counts,
-                     fingerprint_of=fingerprint_for(backend))
+    return _with_fields(make_plan(formation, backend.name, backend.live(formation), keep_counts,
+                                  fingerprint_of=fingerprint_for(backend)), formation, backend)
 
 
 @dataclass(frozen=True)
@@ -57,8 +77,8 @@ def deploy(ctx: Context, keep_counts: bool, wait: WaitOptions,
     with contextlib.ExitStack() as held:
         held.enter_context(_change_lock(ctx, backend, formation))
         live = backend.live(formation)
-        the_plan = make_plan(formation, backend.name, live, keep_counts, fingerprint_of=fingerprint_for(backend),
-                             only=only)
+        the_plan = _with_fields(make_plan(formation, backend.name, live, keep_counts,
+                                          fingerprint_of=fingerprint_for(backend), only=only), formation, backend)
         if show_plan is not None:
             show_plan(the_plan)
         if getattr(backend, "runs_in_foreground", False) and not live:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from procfleet.backend import FEATURES, ExportedApp, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
+from procfleet.diff import exported_definitions
 from procfleet.errors import NotRunning, PlatformError, UsageError
 from procfleet.model import App, Formation, ProcessType, fingerprint
 from procfleet.plan import Plan
@@ -199,6 +200,10 @@ class ComposeBackend:
         if path.exists() and composefile.is_ours(path):
             path.unlink()
         composefile.remove_empty_state(path)
+
+    def definitions(self, formation: Formation) -> Mapping[str, ProcessType] | None:
+        """Each service as the project runs it, read back from the file its containers were started from."""
+        return exported_definitions(self, self.project(formation), self.session.environ)
 
     def export(self, app: str) -> ExportedApp | None:
         """The file the Compose project `app` was started from, and its containers per service; reads only."""

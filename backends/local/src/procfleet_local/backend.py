@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from procfleet.backend import LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
@@ -19,7 +20,7 @@ from procfleet_local.instances import port_for, port_overflow, type_fingerprint
 from procfleet_local.logbook import Chunk
 from procfleet_local.output import color_code, format_chunk
 from procfleet_local.render import file_counts, render_instances, render_procfile
-from procfleet_local.wire import formation_to_wire, status_from_wire
+from procfleet_local.wire import formation_from_wire, formation_to_wire, status_from_wire
 
 POLL = 0.2  # how often `--wait` asks the supervisor for its status
 
@@ -66,6 +67,16 @@ class LocalBackend:
         fingerprints = snapshot["fingerprints"]
         return {item["name"]: LiveType(item["name"], item["desired"], fingerprints[item["name"]])
                 for item in snapshot["status"]["types"] if item["name"] in fingerprints}
+
+    def definitions(self, formation: Formation) -> Mapping[str, ProcessType] | None:
+        """Each type as the running supervisor runs it (its formation, over the control socket)."""
+        client = self._connect(formation)
+        if client is None:
+            return None
+        with client:
+            running = formation_from_wire(client.request("formation")["formation"])
+        return {name: replace(process, env={**running.app.env, **process.env}, image=running.image_for(process))
+                for name, process in running.processes.items()}
 
     def apply(self, formation: Formation, plan: Plan, wait: WaitOptions) -> Outcome:
         """No supervisor: become one, in the foreground, until it ends. One running: have it reconcile."""

@@ -23,7 +23,7 @@ from procfleet.errors import ProcfleetError
 from procfleet.exitcodes import ExitCode
 from procfleet_local.logbook import Chunk, Logbook
 from procfleet_local.supervisor import Supervisor
-from procfleet_local.wire import formation_from_wire, status_to_wire
+from procfleet_local.wire import formation_from_wire, formation_to_wire, status_to_wire
 
 LINE_LIMIT = 16 * 1024 * 1024  # a reconcile carries the whole formation, env included
 SOCKET_CHECK = 1.0  # seconds between looks at the socket file
@@ -146,6 +146,8 @@ class ControlServer:
             supervisor.reconcile(formation_from_wire(request["formation"]), request["counts"])
         elif op == "restart":
             supervisor.restart(request["types"])
+        elif op == "formation":
+            return {"ok": True, "formation": formation_to_wire(supervisor.formation)}
         elif op == "down":
             await self._stop(ExitCode.OK)
             return {"ok": True}

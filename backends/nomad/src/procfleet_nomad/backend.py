@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from procfleet import imagebuild
 from procfleet.backend import FEATURES, ExportedApp, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
+from procfleet.diff import exported_definitions
 from procfleet.errors import NotConverged, NotRunning, PlatformError, UsageError
-from procfleet.model import App, Formation
+from procfleet.model import App, Formation, ProcessType
 from procfleet.plan import Plan
 from procfleet.validation import Where
 from procfleet_nomad import options as nomad_options
@@ -97,6 +98,10 @@ class NomadBackend:
         client = self._nomad(formation)
         allocs = client.allocations(job_id(formation)).body or []
         show_logs(client, allocs, types, follow, tail, self.session.out, self.session.err)
+
+    def definitions(self, formation: Formation) -> Mapping[str, ProcessType] | None:
+        """Each group as the job runs it (GET /v1/job/:id), read back."""
+        return exported_definitions(self, job_id(formation), self.session.environ)
 
     def export(self, app: str) -> ExportedApp | None:
         """The job `app` as Nomad returns it (GET /v1/job/:id), with each group's count; reads only."""

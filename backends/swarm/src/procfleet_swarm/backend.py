@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from procfleet import imagebuild
 from procfleet.backend import FEATURES, ExportedApp, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
+from procfleet.diff import exported_definitions
 from procfleet.errors import NotConverged, NotRunning, PlatformError, UsageError
 from procfleet.model import Formation, ProcessType, fingerprint
 from procfleet.plan import Plan
@@ -209,6 +210,10 @@ class SwarmBackend:
                    "--label", f"{ONEOFF_LABEL}=true", *(["-i", "-t"] if tty else []),
                    image, *SHELL[1:], shlex.join(argv)]
         return engine.run(command, env, tty, self.session.out, self.session.err)
+
+    def definitions(self, formation: Formation) -> Mapping[str, ProcessType] | None:
+        """Each service as the stack runs it, read back from what Swarm holds."""
+        return exported_definitions(self, self.stack(formation), self.session.environ)
 
     def export(self, app: str) -> ExportedApp | None:
         """The services of the stack `app` as a stack file, with each one's replicas; reads only."""
