@@ -298,14 +298,17 @@ def scale(ctx: typer.Context,
 
 
 @app.command()
-def ps(ctx: typer.Context, file: FileOption = None, backend: BackendOption = None, json: JsonOption = False,
+def ps(ctx: typer.Context,
+       types: Annotated[list[str] | None, typer.Argument(metavar="[TYPE]...", help="Only these types.",
+                                                         show_default=False)] = None,
+       file: FileOption = None, backend: BackendOption = None, json: JsonOption = False,
        no_color: NoColorOption = False, quiet: QuietOption = False) -> None:
     """Show per type desired/running/healthy counts and every instance."""
     from procfleet import views
     from procfleet.actions import operate
 
     context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet)
-    views.show_status(context.output, operate.ps(context))
+    views.show_status(context.output, operate.ps(context, types or ()))
 
 
 @app.command()

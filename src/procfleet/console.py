@@ -19,7 +19,9 @@ def color_wanted(no_color: bool, environ: Mapping[str, str], stream: TextIO, whe
     `--color never` or NO_COLOR (https://no-color.org)."""
     if no_color or when == "never" or environ.get("NO_COLOR"):
         return False
-    return when == "always" or stream.isatty()
+    if when == "always":
+        return True
+    return stream.isatty() and environ.get("TERM") != "dumb"  # a dumb terminal shows escape codes as text
 
 
 @dataclass
@@ -84,5 +86,7 @@ class Output:
 def _console(stream: TextIO, color: bool) -> Console:
     from rich.console import Console
 
-    # force_terminal=None lets rich detect a terminal; no_color keeps styles (bold) off too when asked.
-    return Console(file=stream, force_terminal=color or None, no_color=not color, highlight=False, soft_wrap=True)
+    # force_terminal=None lets rich detect a terminal (and its width); without color no color system at all, so
+    # that no escape code is written, bold and italic included (no_color alone would keep them)
+    return Console(file=stream, force_terminal=color or None, color_system="auto" if color else None,
+                   highlight=False, soft_wrap=True)

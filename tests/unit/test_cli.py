@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -228,3 +229,35 @@ def test_no_color_env(write_formation: Callable[..., Path], cli: Callable[..., C
     write_formation(HELLO.replace("count = 2", "count = -1"))
     result = cli("check")
     assert "\x1b[" not in result.err + result.out
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal, as a real one would."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_no_escape_code_at_all_without_color_even_on_a_terminal() -> None:
+    """NO_COLOR, --no-color and TERM=dumb: bold and italic go too, not only the colors."""
+    from rich.table import Table
+
+    from procfleet.console import Output, color_wanted
+
+    terminal = _Terminal()
+    assert color_wanted(False, {"TERM": "dumb"}, terminal) is False
+    assert color_wanted(False, {"NO_COLOR": "1"}, terminal) is False
+    assert color_wanted(False, {"TERM": "dumb"}, terminal, "always") is True
+    table = Table(title="shop on local")
+    table.add_column("type", style="bold")
+    table.add_row("web")
+    Output(color=False, out=terminal).table(table)
+    assert "web" in terminal.getvalue() and "\x1b" not in terminal.getvalue()
+
+
+def test_ps_of_some_types_and_of_a_type_the_formation_lacks(write_formation: Callable[..., Path],
+                                                           cli: Callable[..., CliResult]) -> None:
+    write_formation(HELLO)
+    assert cli("ps", "web").code == 0
+    missing = cli("ps", "clock")
+    assert missing.code == 2 and 'no process type "clock"' in missing.err

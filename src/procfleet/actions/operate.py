@@ -139,10 +139,15 @@ def scale(ctx: Context, arguments: Sequence[str], wait: WaitOptions, save: bool)
     return Scaled(targets=targets, status=status, notes=notes)
 
 
-def ps(ctx: Context) -> Status:
-    """Per type and per instance state on the chosen backend."""
+def ps(ctx: Context, types: Sequence[str] = ()) -> Status:
+    """Per type and per instance state on the chosen backend; only these types when some are named."""
     formation, backend = _open(ctx)
-    return backend.status(formation)
+    _known_types(formation, types)
+    status = backend.status(formation)
+    if not types:
+        return status
+    return dataclasses.replace(status, types=tuple(t for t in status.types if t.name in types),
+                               instances=tuple(i for i in status.instances if i.process in types))
 
 
 def logs(ctx: Context, types: Sequence[str], follow: bool, tail: int | None) -> None:
