@@ -188,7 +188,10 @@ def progress_printer(output: Output) -> Callable[[Status], None]:
     def report(status: Status) -> None:
         parts = []
         for item in status.types:
-            part = f"{item.name} {item.running}/{item.desired} running"
+            if item.running > item.desired:  # a scale-down in progress reads as such, not as "4/2 running"
+                part = f"{item.name} {item.desired} wanted, {item.running - item.desired} stopping"
+            else:
+                part = f"{item.name} {item.running}/{item.desired} running"
             if item.healthy is not None:
                 part += f", {item.healthy} healthy"
             parts.append(part)
