@@ -398,9 +398,12 @@ def migrate(ctx: typer.Context,
             drain: Annotated[bool, typer.Option("--drain", help="Scale the source to zero once the target is "
                                                 "healthy.")] = False,
             timeout: TimeoutOption = 300.0,
+            set_default: Annotated[bool, typer.Option("--set-default", help="Once it runs there, make the target "
+                                                      "[app].backend in the formation file (comments kept).")] = False,
             file: FileOption = None, json: JsonOption = False, no_color: NoColorOption = False,
             quiet: QuietOption = False) -> None:
     """Deploy on another backend with the live counts of this one; with --drain, then scale this one to zero."""
+    from procfleet.actions.context import load_formation
     from procfleet.actions.migrating import migrate as migrate_action
     from procfleet.errors import PlatformError
 
@@ -411,6 +414,16 @@ def migrate(ctx: typer.Context,
         context.output.data(result.as_json())
     if result.error is not None:
         raise PlatformError(result.error)
+    formation = load_formation(context)
+    if set_default:
+        from procfleet.writer import save_backend
+
+        save_backend(formation.source, formation.key_prefix, target)
+        context.output.info(f"{formation.source}: app.backend = \"{target}\": commands without -b act on {target}")
+    elif formation.app.backend != target:
+        # commands without -b would go on acting on the platform the app just left
+        context.output.info(f"commands without -b still act on {formation.app.backend} ({formation.source}: "
+                            f"app.backend): pass -b {target}, or run migrate with --set-default")
 
 
 def _whole_summaries() -> None:

@@ -171,6 +171,16 @@ def _string(text: str) -> Item | str:
     return text
 
 
+def save_backend(path: Path, key_prefix: str, backend: str) -> None:
+    """Set `[app].backend` in the formation file, leaving everything else (comments, layout) as written."""
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    root: Table | tomlkit.TOMLDocument = document
+    for part in [p for p in key_prefix.split(".") if p]:
+        root = root[part]
+    root["app"]["backend"] = backend
+    write_atomic(path, tomlkit.dumps(document))
+
+
 def save_counts(path: Path, key_prefix: str, counts: Mapping[str, int]) -> None:
     """Set `count` of each named type in the formation file, leaving everything else as written."""
     document = tomlkit.parse(path.read_text(encoding="utf-8"))

@@ -40,8 +40,11 @@ def test_local_to_compose_carries_the_live_counts_then_drains_local(move: Move) 
     move.local.wait_status(lambda s: all(t.running == 1 for t in s.types), "web.1 and worker.1 to run")
     move.ok("scale", "web=2", "worker=3", "--wait", "--timeout", "20")
 
-    result, report = move.migrate("local", "compose", "--drain", "--timeout", "60")
+    result, report = move.migrate("local", "compose", "--drain", "--timeout", "60", "--set-default")
     assert result.code == 0, result.err
+    # the formation now says where the app runs, so commands without -b follow it there
+    assert 'backend = "compose"' in (move.folder / "formation.toml").read_text()
+    assert "commands without -b act on compose" in result.err
     assert (report["from"], report["to"], report["drain"], report["ok"]) == ("local", "compose", True, True)
     assert (report["failed"], report["error"]) == (None, None)
     read, deploy, drain = report["steps"]

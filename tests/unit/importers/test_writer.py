@@ -112,3 +112,14 @@ def test_layout_is_readable(tmp_path: Path) -> None:
     block = dataclasses.replace(web, command="first\nsecond")
     text = formation_toml(dataclasses.replace(formation, processes={"web": block}))
     assert "command = '''first\nsecond'''" in text
+
+
+def test_save_backend_sets_the_default_and_keeps_comments(tmp_path: Path) -> None:
+    """`migrate --set-default`: app.backend changes, nothing else of the file does."""
+    from procfleet.writer import save_backend
+
+    path = tmp_path / "formation.toml"
+    path.write_text('# the shop\n[app]\nname = "shop"  # its name\n\n[processes.web]\ncommand = "serve"\n')
+    save_backend(path, "", "compose")
+    assert path.read_text() == ('# the shop\n[app]\nname = "shop"  # its name\nbackend = "compose"\n\n'
+                                '[processes.web]\ncommand = "serve"\n')
