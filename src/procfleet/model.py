@@ -56,6 +56,11 @@ class Build:
     target: str | None = None
     args: Mapping[str, str] = field(default_factory=_frozen)
 
+    def options(self) -> dict[str, Any]:
+        """dockerfile, target and args where set, as Compose's `build:` and the formation's table name them."""
+        given = {"dockerfile": self.dockerfile, "target": self.target, "args": dict(self.args) or None}
+        return {key: value for key, value in given.items() if value is not None}
+
 
 @dataclass(frozen=True)
 class ProcessType:

@@ -63,16 +63,8 @@ def _build(build: Build, folder: Path) -> Any:
     """`build = "."` when only the context is set, else a table with what is; an absolute context (an import's)
     relative to the formation's folder when inside it."""
     context = _relative(Path(build.context), folder) if Path(build.context).is_absolute() else build.context
-    if build.dockerfile is None and build.target is None and not build.args:
-        return context
-    values: dict[str, Any] = {"context": context}
-    if build.dockerfile is not None:
-        values["dockerfile"] = build.dockerfile
-    if build.target is not None:
-        values["target"] = build.target
-    if build.args:
-        values["args"] = dict(build.args)
-    return _mapping(values)
+    options = build.options()
+    return _mapping({"context": context, **options}) if options else context
 
 
 def _relative(path: Path, folder: Path) -> str:

@@ -102,14 +102,7 @@ def command_spec(process: ProcessType) -> dict[str, list[str]]:
 def build_spec(formation: Formation, built: Build, cwd: Path | None = None) -> dict[str, Any]:
     """Compose's build: the context relative to the formation's folder (absolute for procfleet's own copy)."""
     context = formation.folder / built.context
-    spec: dict[str, Any] = {"context": str((cwd / context).resolve()) if cwd else built.context}
-    if built.dockerfile is not None:
-        spec["dockerfile"] = built.dockerfile
-    if built.target is not None:
-        spec["target"] = built.target
-    if built.args:
-        spec["args"] = dict(built.args)
-    return spec
+    return {"context": str((cwd / context).resolve()) if cwd else built.context, **built.options()}
 
 
 def environment(formation: Formation, process: ProcessType) -> dict[str, str]:
