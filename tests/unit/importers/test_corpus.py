@@ -143,3 +143,33 @@ def test_every_key_of_a_compose_file_is_carried_or_reported(case: str, tmp_path:
             if key in CARRIED_KEYS or key == "extends" or value in (None, [], {}):
                 continue
             assert any(f"services.{service}.{key}" in line for line in imported.warnings), (service, key)
+
+
+@pytest.mark.parametrize("case", [case for case in CASES if case.startswith("heroku-")])
+def test_every_key_of_an_app_json_is_carried_or_reported(case: str, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each top-level key, each formation entry and each env variable of app.json: in the formation, or a line."""
+    folder, imported = _import(case, tmp_path, monkeypatch)
+    document = json.loads((folder / "app.json").read_text())
+    written = (folder / "formation.toml").read_text()
+    said = "\n".join(imported.warnings)
+    for key, value in document.items():
+        if key not in ("name", "formation", "env") and value not in (None, "", [], {}):
+            assert f"app.json: {key}:" in said, key
+    for name in document.get("env") or {}:
+        assert name in written.split("# Not carried over")[-1] or f"env.{name}" in said, name
+
+
+@pytest.mark.parametrize("case", [case for case in CASES if case.startswith("procfile-")])
+def test_every_line_of_a_procfile_is_a_type_or_reported(case: str, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Foreman runs every `name: command` line: each is a type of the formation, or a line of the report."""
+    folder, imported = _import(case, tmp_path, monkeypatch)
+    source = next(folder / name for name in ("Procfile", "Procfile.dev") if (folder / name).exists())
+    formation = load(folder / "formation.toml")
+    lines = [line for line in source.read_text().splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    said = "\n".join(imported.warnings)
+    for number, line in enumerate(source.read_text().splitlines(), start=1):
+        if line in lines:
+            name = line.split(":", 1)[0].strip()
+            assert name in formation.processes or f"{source.name}:{number}:" in said, (number, line)
