@@ -37,15 +37,15 @@ def exported_definitions(backend: Any, name: str, environ: Mapping[str, str]) ->
     if exported is None:
         return None
     result = read_exported(exported.format, exported.source, exported.text, {**environ, **exported.variables})
-    app_env = dict(result.env)
-    return {portable(type_name) or type_name: _with_app_env(process, app_env)
+    return {portable(type_name) or type_name: _with_app_settings(process, dict(result.env), result.image)
             for type_name, process in result.processes.items()}
 
 
-def _with_app_env(process: ProcessType, app_env: Mapping[str, str]) -> ProcessType:
+def _with_app_settings(process: ProcessType, app_env: Mapping[str, str], app_image: str | None) -> ProcessType:
+    """The type with what the importer hoisted to the app (env every type shares, their common image) put back."""
     from dataclasses import replace
 
-    return replace(process, env={**app_env, **process.env})
+    return replace(process, env={**app_env, **process.env}, image=process.image or app_image)
 
 
 def _fields(process: ProcessType, env: Mapping[str, str], image: str | None) -> dict[str, Any]:

@@ -77,6 +77,7 @@ def test_a_changed_type_is_recreated_alone_and_a_removed_type_removed(app: Compo
     assert pending.code == 3
     changes = {c["process"]: c for c in json.loads(pending.out)["changes"]}
     assert changes["worker"]["action"] == "change" and changes["worker"]["definition_changed"]
+    assert [field["key"] for field in changes["worker"]["fields"]] == ["env.N"], changes["worker"]
     assert changes["web"]["action"] == "unchanged"
     old_worker = app.containers("worker")
     app.ok("deploy", "-q")
@@ -87,7 +88,7 @@ def test_a_changed_type_is_recreated_alone_and_a_removed_type_removed(app: Compo
     app.write(FORMATION.split("[processes.worker]", maxsplit=1)[0] + '[backends.compose]\nhost_ip = "127.0.0.1"\n')
     removal = {c["process"]: c for c in json.loads(app.ok("plan", "--json").out)["changes"]}
     assert removal["worker"] == {"process": "worker", "action": "remove", "current": 1, "desired": 0,
-                                 "reason": "removed", "definition_changed": False}
+                                 "reason": "removed", "definition_changed": False, "fields": []}
     app.ok("deploy", "-q")
     assert app.containers("worker") == {} and app.containers("web") == web
 

@@ -89,6 +89,7 @@ def test_a_changed_type_is_updated_alone_with_its_stop_signal_and_a_removed_type
     assert pending.code == 3
     changes = {c["process"]: c for c in json.loads(pending.out)["changes"]}
     assert changes["worker"]["action"] == "change" and changes["worker"]["definition_changed"]
+    assert [field["key"] for field in changes["worker"]["fields"]] == ["env.N"], changes["worker"]
     assert changes["web"]["action"] == "unchanged"
     started = time.monotonic()
     app.ok("deploy", "-q")
@@ -103,7 +104,7 @@ def test_a_changed_type_is_updated_alone_with_its_stop_signal_and_a_removed_type
     app.write(trapped.split("[processes.worker]", maxsplit=1)[0] + NO_IPVS)
     removal = {c["process"]: c for c in json.loads(app.ok("plan", "--json").out)["changes"]}
     assert removal["worker"] == {"process": "worker", "action": "remove", "current": 1, "desired": 0,
-                                 "reason": "removed", "definition_changed": False}
+                                 "reason": "removed", "definition_changed": False, "fields": []}
     app.ok("deploy", "-q")
     assert app.services() == [f"{app.name}_web"] and app.tasks("web") == web
 
