@@ -21,7 +21,10 @@ def test_compose_to_nomad_registers_the_live_counts_then_drains_compose(move: Mo
     assert result.code == 0, result.err
     lines = [line for line in result.err.splitlines() if not line.startswith(("waiting:", " "))]
     assert lines == ["compose runs web=1 worker=2", "deploying on nomad: web=1 worker=2",
-                     "nomad runs web=1 worker=2, healthy where a check exists", "compose scaled to zero"]
+                     "nomad runs web=1 worker=2, healthy where a check exists", "compose scaled to zero",
+                     # the formation's default backend is still the one the app left
+                     "commands without -b still act on local (formation.toml: app.backend): pass -b nomad, or run "
+                     "migrate with --set-default"]
 
     job = nomad.job(move.name)
     assert job is not None and job["Version"] == 0
