@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from procfleet.model import MASK, Formation, ProcessType, is_secret
@@ -37,11 +36,11 @@ def exported_definitions(backend: Any, name: str, environ: Mapping[str, str]) ->
     if exported is None:
         return None
     result = read_exported(exported.format, exported.source, exported.text, {**environ, **exported.variables})
-    return {portable(type_name) or type_name: _with_app_settings(process, dict(result.env), result.image)
+    return {portable(type_name) or type_name: with_app_settings(process, result.env, result.image)
             for type_name, process in result.processes.items()}
 
 
-def _with_app_settings(process: ProcessType, app_env: Mapping[str, str], app_image: str | None) -> ProcessType:
+def with_app_settings(process: ProcessType, app_env: Mapping[str, str], app_image: str | None) -> ProcessType:
     """The type with what the importer hoisted to the app (env every type shares, their common image) put back."""
     from dataclasses import replace
 
@@ -93,8 +92,4 @@ def shown(value: Any) -> str:
     """A value as the plan prints it: strings quoted, none as `(none)`."""
     if value is None:
         return "(none)"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, Path):
-        return str(value)
-    return str(value)
+    return f'"{value}"' if isinstance(value, str) else str(value)

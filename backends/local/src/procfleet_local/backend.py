@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any, ClassVar
 
 from procfleet.backend import LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
+from procfleet.diff import with_app_settings
 from procfleet.errors import NotConverged, NotRunning, UsageError
 from procfleet.model import Formation, ProcessType
 from procfleet.plan import Plan
@@ -75,7 +75,7 @@ class LocalBackend:
             return None
         with client:
             running = formation_from_wire(client.request("formation")["formation"])
-        return {name: replace(process, env={**running.app.env, **process.env}, image=running.image_for(process))
+        return {name: with_app_settings(process, running.app.env, running.app.image)
                 for name, process in running.processes.items()}
 
     def apply(self, formation: Formation, plan: Plan, wait: WaitOptions) -> Outcome:

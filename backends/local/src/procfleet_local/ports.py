@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import socket
 from pathlib import Path
@@ -20,7 +21,7 @@ def in_use(port: int) -> bool:
             try:
                 probe.bind((address, port))
             except OSError as exc:
-                if exc.errno == 98:  # EADDRINUSE; EADDRNOTAVAIL (no IPv6 here) is not a holder
+                if exc.errno == errno.EADDRINUSE:  # EADDRNOTAVAIL (no IPv6 here) is not a holder
                     return True
     return False
 

@@ -100,11 +100,7 @@ class Supervisor:
         if not isinstance(targets, Mapping):
             raise UsageError(f"expected counts by type, got {targets!r}")
         for name, count in targets.items():
-            state = self.types.get(name)
-            if state is None or state.removed:
-                running = ", ".join(n for n, s in self.types.items() if not s.removed)
-                raise UsageError(f'the supervisor runs no type "{name}" (it runs {running}): '
-                                 "deploy the formation to add it")
+            self._running_type(name)
             if not isinstance(count, int) or isinstance(count, bool) or count < 0:
                 raise UsageError(f"{name}: expected a count of zero or more, got {count!r}")
             if count > options.MAX_INSTANCES:  # whoever sent it over the socket: the supervisor must not try 10**8
@@ -178,16 +174,22 @@ class Supervisor:
         if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
             raise UsageError(f"expected a list of type names, got {names!r}")
         for name in names:
-            state = self.types.get(name)
-            if state is None or state.removed:
-                running = ", ".join(n for n, s in self.types.items() if not s.removed)
-                raise UsageError(f"no process type {name!r} runs here; running: {running or 'none'}")
+            self._running_type(name)
         for name in names:
             state = self.types[name]
             for slot in state.slots.values():
                 slot.fingerprint = ""  # stale: the rollout replaces it
             self.printer.system(f"restarting {name}, one instance at a time")
             self._roll(name, state)
+
+    def _running_type(self, name: str) -> TypeState:
+        """The state of a type the supervisor runs; a type it does not run (or is removing) is a usage error."""
+        state = self.types.get(name)
+        if state is None or state.removed:
+            running = ", ".join(n for n, s in self.types.items() if not s.removed)
+            raise UsageError(f'the supervisor runs no type "{name}" (it runs {running or "none"}): '
+                             "deploy the formation to add it")
+        return state
 
     def signal_all(self, sig: signal.Signals) -> None:
         """Pass a signal on to every running instance, as Foreman does with SIGUSR1 and SIGUSR2."""
