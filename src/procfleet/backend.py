@@ -87,7 +87,7 @@ class LiveType:
 class InstanceStatus:
     """One running (or failed) instance: a child process, a container, a task or an allocation."""
 
-    name: str
+    name: str  # procfleet's name for it, the same on every platform: web.1, web.2…
     process: str
     state: str
     healthy: bool | None = None  # None: no health check
@@ -97,6 +97,8 @@ class InstanceStatus:
     uptime: float | None = None
     node: str = ""
     detail: str = ""
+    platform_name: str = ""  # the platform's own name: the container, the task, the allocation
+    platform_id: str = ""  # the platform's short id, what its own CLI takes (docker logs ID, nomad alloc logs ID)
 
 @dataclass(frozen=True)
 class TypeStatus:

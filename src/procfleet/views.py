@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from procfleet.backend import FEATURES, InstanceStatus, Status
@@ -136,8 +136,10 @@ def _show_fields(output: Output, plan: Plan) -> None:
             output.console.print(line)
 
 
-def show_status(output: Output, status: Status) -> None:
-    """Per type counts and per instance rows, or the status JSON."""
+def show_status(output: Output, status: Status, wide: bool = False) -> None:
+    """Per type counts and per instance rows, or the status JSON. The instance table fits the terminal (ports and
+    nodes give way, with "…"); why an instance is not simply up is written under the table; `wide` shows every
+    column whole, the platform's own names and ids too."""
     if output.json:
         output.data(status_json(status))
         return
@@ -152,18 +154,86 @@ def show_status(output: Output, status: Status) -> None:
     for item in status.types:
         healthy = "-" if item.healthy is None else str(item.healthy)
         placed_cell = [str(item.placed if item.placed is not None else "-")] if placed else []
-        types.add_row(item.name, str(item.desired), *placed_cell, str(item.running), healthy)
+        short = item.running < item.desired or (item.healthy is not None and item.healthy < item.running)
+        types.add_row(item.name, str(item.desired), *placed_cell, _styled(str(item.running), "yellow" if short and
+                                                                          output.color else ""), healthy)
     output.table(types)
-    if not status.instances:
-        return
-    instances = _table(show_edge=False)
-    columns = ("instance", "state", "health", "pid", "ports", "restarts", "uptime", "node", "detail")
-    present = [c for c in columns if c in ("instance", "state") or any(_cell(i, c) for i in status.instances)]
+    if status.instances:
+        _show_instances(output, status.instances, wide)
+
+
+INSTANCE_COLUMNS = ("instance", "state", "health", "pid", "ports", "restarts", "uptime", "node")
+WIDE_COLUMNS = (*INSTANCE_COLUMNS, "name", "id", "detail")
+# what is cut first when the table is wider than the terminal: the long, least read cells
+GIVE_WAY = ("ports", "node", "health")
+# states in which an instance has failed, whatever the platform calls it
+FAILED_STATES = frozenset({"crashed", "failed", "dead", "restarting", "rejected", "lost", "orphaned"})
+
+
+def trouble(instance: InstanceStatus) -> str:
+    """"crashed" or "unhealthy" for an instance that needs a look, else ""."""
+    if instance.state in FAILED_STATES:
+        return "crashed"
+    if instance.state in ("exited", "complete") and instance.detail.startswith("exit code ") and \
+            instance.detail != "exit code 0":
+        return "crashed"
+    if instance.healthy is False:
+        return "unhealthy"
+    return ""
+
+
+def _show_instances(output: Output, instances: Sequence[InstanceStatus], wide: bool) -> None:
+    """The instance table, cut to the terminal's width unless wide, then the details under it."""
+    from procfleet import fit
+
+    columns = WIDE_COLUMNS if wide else INSTANCE_COLUMNS
+    present = [c for c in columns if c in ("instance", "state") or any(_cell(i, c) for i in instances)]
+    rows = [[_cell(instance, column) or "-" for column in present] for instance in instances]
+    for row, instance in zip(rows, instances, strict=True):
+        if trouble(instance) == "crashed" and not output.color and instance.state not in ("crashed", "failed"):
+            row[present.index("state")] += " (crashed)"  # without colour, a word makes it stand out
+    widths = fit.natural_widths(present, rows)
+    if not wide:
+        widths = fit.fitted(widths, output.console.width, GIVE_WAY)
+    table = _table(show_edge=False)
     for column in present:
-        instances.add_column(column, overflow="fold")
-    for instance in status.instances:
-        instances.add_row(*(_cell(instance, column) or "-" for column in present))
-    output.table(instances)
+        table.add_column(column, no_wrap=True, overflow="ellipsis", min_width=widths[column],
+                         max_width=widths[column])
+    for row, instance in zip(rows, instances, strict=True):
+        style = "bold red" if trouble(instance) and output.color else ""
+        table.add_row(*(fit.cut(cell, widths[column]) if column in GIVE_WAY else cell
+                        for column, cell in zip(present, row, strict=True)),
+                      style=style or None)
+    if wide:  # as wide as it needs, as `kubectl get -o wide` is: the terminal folds what it must
+        console = output.console
+        width, console.width = console.width, max(console.width, fit.table_width(widths))
+        try:
+            console.print(table, crop=False)
+        finally:
+            console.width = width
+    else:
+        output.table(table)
+        _show_details(output, instances)
+
+
+def _show_details(output: Output, instances: Sequence[InstanceStatus]) -> None:
+    """`  web.2: exit code 1`, wrapped to the terminal, for each instance that says why it is not simply up."""
+    import textwrap
+
+    for instance in instances:
+        if instance.detail:
+            lines = textwrap.wrap(f"{instance.name}: {instance.detail}", width=max(40, output.console.width - 2),
+                                  initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False)
+            for line in lines:
+                output.console.print(_styled(line, "red" if trouble(instance) and output.color else "dim"
+                                             if output.color else ""))
+
+
+def _styled(text: str, style: str) -> Any:
+    """rich Text with a style (none when empty), so that brackets in it are never read as markup."""
+    from rich.text import Text
+
+    return Text(text, style=style)
 
 
 def _cell(instance: InstanceStatus, column: str) -> str:
@@ -172,10 +242,12 @@ def _cell(instance: InstanceStatus, column: str) -> str:
         "state": instance.state,
         "health": "" if instance.healthy is None else ("healthy" if instance.healthy else "unhealthy"),
         "pid": str(instance.pid or ""),
-        "ports": instance.ports,
+        "ports": instance.ports.replace("/tcp", ""),  # tcp is what a port is unless it says otherwise
         "restarts": str(instance.restarts) if instance.restarts else "",
         "uptime": "" if instance.uptime is None else format_duration(round(instance.uptime)),
         "node": instance.node,
+        "name": instance.platform_name,
+        "id": instance.platform_id,
         "detail": instance.detail,
     }
     return values[column]

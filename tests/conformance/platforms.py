@@ -85,6 +85,16 @@ class Platform:
                               env=env, capture_output=True, text=True, timeout=timeout, check=False)
         return Run(done.returncode, done.stdout, done.stderr)
 
+    def screen(self, *args: str, columns: int, color: bool) -> Run:
+        """What a person sees of `procfleet -b <backend> ARGS…` on a terminal this wide, in colour or not (rich
+        takes COLUMNS as the terminal's width, and --color always colours a pipe as it would a terminal)."""
+        env = {key: value for key, value in os.environ.items() if key != "NO_COLOR"}
+        env |= {"COLUMNS": str(columns), "TERM": "xterm-256color", **self.environ}
+        done = subprocess.run([sys.executable, "-m", "procfleet", "--color", "always" if color else "never", "-b",
+                               self.backend, *args], cwd=self.folder, env=env,
+                              capture_output=True, text=True, timeout=120, check=False)
+        return Run(done.returncode, done.stdout, done.stderr)
+
     def deploy(self, *, wait: bool = True) -> None:
         """Deploy and wait until every type runs (healthy where checked), or only until the platform has the
         formation (wait=False); local keeps its supervisor running."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from procfleet import registry
 from procfleet.backend import declared_differences
 from tests.conformance.platforms import Platform
+from tests.conformance.screens import assert_screen
 
 FORMATION = """
 [processes.web]
@@ -31,5 +32,12 @@ def test_instances_are_named_type_dot_number_from_1(platform: Platform) -> None:
         assert seen == {"web.1": "web", "web.2": "web", "worker.1": "worker"}  # the declared difference
     else:
         assert seen == {"web.1": "web.1", "web.2": "web.2", "worker.1": "worker.1"}
+    # ps names them so too, whole, on a terminal of 80 or 132 columns, in colour or not (issue: names as long as
+    # the platform's own, hello-compose-worker-1, used to fold over two lines at 80 columns)
+    for columns in (80, 132):
+        for color in (False, True):
+            screen = platform.screen("ps", columns=columns, color=color)
+            assert screen.code == 0, screen.err
+            assert_screen(screen.out, columns, color, ["web.1", "web.2", "worker.1", "running"])
     platform.down()
     assert platform.leftovers() == []

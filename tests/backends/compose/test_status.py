@@ -110,7 +110,8 @@ def test_status_per_type_and_instance(tmp_path: Path) -> None:
     status = build_status(f, "shop", containers, {"web": 3, "worker": 2}, now=NOW)
     assert [(t.name, t.desired, t.running, t.healthy) for t in status.types] == \
         [("web", 3, 2, 1), ("worker", 2, 1, None)]
-    assert [i.name for i in status.instances] == ["shop-web-1", "shop-web-2", "shop-web-3", "shop-worker-1"]
+    assert [(i.name, i.platform_name) for i in status.instances] == [
+        ("web.1", "shop-web-1"), ("web.2", "shop-web-2"), ("web.3", "shop-web-3"), ("worker.1", "shop-worker-1")]
     web3 = status.instances[2]
     assert (web3.state, web3.healthy, web3.restarts, web3.detail, web3.uptime) == \
         ("restarting", False, 4, "exit code 2", None)

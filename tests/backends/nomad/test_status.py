@@ -78,7 +78,8 @@ def test_build_status_from_scale_status_and_allocations() -> None:
     status = build_status("shop", registered(), allocs, ["web", "worker"], scale)
     assert [(t.name, t.desired, t.placed, t.running, t.healthy) for t in status.types] == [
         ("web", 2, 2, 1, 1), ("worker", 1, 1, 1, None)]  # worker has no check: no healthy count
-    assert [i.name for i in status.instances] == ["shop.web[9]", "shop.web[10]", "shop.worker[0]"]
+    assert [(i.name, i.platform_name) for i in status.instances] == [
+        ("web.10", "shop.web[9]"), ("web.11", "shop.web[10]"), ("worker.1", "shop.worker[0]")]
     worker = status.instances[-1]
     assert (worker.node, worker.state, worker.healthy, worker.restarts) == ("client-1", "running", None, 1)
 
@@ -103,7 +104,8 @@ def test_instance_uptime_and_failure_detail() -> None:
     failed = alloc("web", 1, "failed", healthy=False, events=[
         {"Type": "Started", "Time": 1, "DisplayMessage": "Task started by client"},
         {"Type": "Terminated", "Time": 2, "DisplayMessage": "Exit Code: 3, Exit Message: \"boom\""}])
-    assert instance(failed).detail == 'web-1-00: Terminated: Exit Code: 3, Exit Message: "boom"'
+    assert (instance(failed).detail, instance(failed).platform_id) == \
+        ('Terminated: Exit Code: 3, Exit Message: "boom"', "web-1-00")
     assert instance(failed).uptime is None
 
 

@@ -86,14 +86,15 @@ def test_status_per_type_and_per_task(tmp_path: Path) -> None:
     assert [(t.name, t.desired, t.running, t.healthy) for t in status.types] == [("web", 2, 1, 1),
                                                                                  ("worker", 2, 1, None)]
     rows = {i.name: i for i in status.instances}
-    assert list(rows) == ["shop_web.1", "shop_web.2", "shop_worker.1", "shop_worker.2"]
-    assert (rows["shop_web.1"].healthy, rows["shop_web.1"].node, rows["shop_web.1"].ports) == \
+    assert list(rows) == ["web.1", "web.2", "worker.1", "worker.2"]
+    assert [i.platform_name for i in status.instances] == ["shop_web.1", "shop_web.2", "shop_worker.1", "shop_worker.2"]
+    assert (rows["web.1"].healthy, rows["web.1"].node, rows["web.1"].ports) == \
         (True, "vm", "*:30000->8000/tcp")
-    assert rows["shop_web.1"].uptime == 15.0
-    assert (rows["shop_web.2"].state, rows["shop_web.2"].healthy, rows["shop_web.2"].restarts) == \
+    assert rows["web.1"].uptime == 15.0
+    assert (rows["web.2"].state, rows["web.2"].healthy, rows["web.2"].restarts) == \
         ("starting", False, 1)
-    assert rows["shop_worker.1"].healthy is None
-    assert rows["shop_worker.2"].detail == "no suitable node (insufficient resources on 1 node)"
+    assert rows["worker.1"].healthy is None
+    assert rows["worker.2"].detail == "no suitable node (insufficient resources on 1 node)"
 
 
 def test_status_of_types_not_deployed(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def test_deploy_runs_every_type_healthy_and_publishes_ports(app: ComposeApp) -> 
     app.write(FORMATION)
     result = app.ok("deploy")
     assert "plan for" in result.err and "waiting:" in result.err
-    assert f"{app.name}-web-1" in result.out and f"{app.name}-worker-1" in result.out
+    assert "web.1" in result.out and "worker.1" in result.out  # the status table, under procfleet's names
     status = app.ps()
     assert status["types"]["web"] == {"desired": 2, "running": 2, "healthy": 2, "placed": None}
     assert status["types"]["worker"] == {"desired": 1, "running": 1, "healthy": None, "placed": None}

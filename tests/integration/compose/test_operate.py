@@ -39,12 +39,14 @@ def test_ps_table_and_json(app: ComposeApp) -> None:
     app.write(FORMATION)
     app.ok("deploy", "-q")
     table = app.ok("ps").out
-    assert "desired" in table and f"{app.name}-worker-2" in table and "127.0.0.1:" not in table
+    assert "desired" in table and "worker.2" in table and "127.0.0.1:" not in table
+    assert f"{app.name}-worker-2" in app.ok("ps", "--wide").out  # the container's own name, for docker's CLI
     data = app.ps()
     assert data["backend"] == "compose" and data["app"] == app.name
     assert data["types"]["worker"] == {"desired": 2, "running": 2, "healthy": None, "placed": None}
     web = next(i for i in data["instances"] if i["process"] == "web")
-    assert web["name"] == f"{app.name}-web-1" and web["state"] == "running" and web["healthy"] is None
+    assert (web["name"], web["platform_name"]) == ("web.1", f"{app.name}-web-1")
+    assert web["state"] == "running" and web["healthy"] is None
     assert web["ports"].endswith("->8080/tcp")
 
 

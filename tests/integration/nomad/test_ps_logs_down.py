@@ -23,13 +23,13 @@ def test_ps_reads_the_job_its_scale_status_and_its_allocations(project: Project,
     status = json.loads(result.out)
     assert status["types"]["web"] == {"desired": 2, "running": 2, "healthy": 2, "placed": 2}
     assert status["types"]["worker"] == {"desired": 1, "running": 1, "healthy": None, "placed": 1}
-    rows = [(i["name"], i["process"], i["state"], i["healthy"]) for i in status["instances"]]
-    assert rows == [(f"{project.app}.web[0]", "web", "running", True),
-                    (f"{project.app}.web[1]", "web", "running", True),
-                    (f"{project.app}.worker[0]", "worker", "running", None)]
+    rows = [(i["name"], i["platform_name"], i["process"], i["state"], i["healthy"]) for i in status["instances"]]
+    assert rows == [("web.1", f"{project.app}.web[0]", "web", "running", True),
+                    ("web.2", f"{project.app}.web[1]", "web", "running", True),
+                    ("worker.1", f"{project.app}.worker[0]", "worker", "running", None)]
     assert all(i["node"] for i in status["instances"])
     table = project.cli("ps", "-b", "nomad")
-    assert f"{project.app}.worker[0]" in table.out
+    assert "worker.1" in table.out
     if agent.sim is not None:
         assert [(r.method, r.path) for r in agent.sim.requests[:3]] == [
             ("GET", f"/v1/job/{project.app}"), ("GET", f"/v1/job/{project.app}/scale"),

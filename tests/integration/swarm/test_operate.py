@@ -40,13 +40,15 @@ def test_ps_logs_and_run(app: SwarmApp) -> None:
     app.write(FORMATION)
     app.ok("deploy", "-q")
     table = app.ok("ps").out
-    assert "desired" in table and f"{app.name}_worker.2" in table and "node" in table
+    assert "desired" in table and "worker.2" in table and "node" in table
+    assert f"{app.name}_worker.2" in app.ok("ps", "--wide").out  # the task's own name, for docker's CLI
     data = app.ps()
     assert data["backend"] == "swarm" and data["app"] == app.name
     assert data["types"]["worker"] == {"desired": 2, "running": 2, "healthy": None, "placed": None}
     hostname = docker("info", "--format", "{{.Name}}").strip()
     web = next(i for i in data["instances"] if i["process"] == "web")
-    assert (web["name"], web["state"], web["node"], web["healthy"]) == (f"{app.name}_web.1", "running", hostname, None)
+    assert (web["name"], web["platform_name"], web["state"], web["node"], web["healthy"]) == \
+        ("web.1", f"{app.name}_web.1", "running", hostname, None)
     assert web["ports"].endswith("->8080/tcp") and web["uptime"] is not None
 
     time.sleep(1.5)

@@ -149,7 +149,7 @@ def instance(container: Container, now: datetime) -> InstanceStatus:
     if container.running and container.started_at is not None:
         uptime = max(0.0, (now - container.started_at).total_seconds())
     return InstanceStatus(
-        name=container.name,
+        name=f"{container.process}.{container.number}",
         process=container.process,
         state=container.state,
         healthy=None if container.health is None else container.health == "healthy",
@@ -157,6 +157,8 @@ def instance(container: Container, now: datetime) -> InstanceStatus:
         restarts=container.restarts,
         uptime=uptime,
         detail=detail(container),
+        platform_name=container.name,
+        platform_id=container.id[:12],
     )
 
 

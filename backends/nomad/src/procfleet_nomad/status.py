@@ -100,11 +100,12 @@ def instance(alloc: Mapping[str, Any], *, checked: bool = True, now: datetime | 
     """One allocation as a ps row: Nomad's own name, its node, client status, restarts and why it failed; its
     health only where the group has a check, as for the type's counts."""
     states = alloc.get("TaskStates") or {}
-    detail = str(alloc.get("ID", ""))[:8]
+    detail = ""
     if alloc.get("ClientStatus") in ("failed", "lost") or healthy(alloc) is False:
-        detail += f": {problem(alloc)}"
+        detail = problem(alloc)
+    group = str(alloc.get("TaskGroup", ""))
     return InstanceStatus(
-        name=str(alloc.get("Name", "")),
+        name=f"{group}.{_index(alloc) + 1}",  # job.web[0] is web.1, as logs name it
         process=str(alloc.get("TaskGroup", "")),
         state=str(alloc.get("ClientStatus", "")),
         healthy=healthy(alloc) if checked else None,
@@ -112,6 +113,8 @@ def instance(alloc: Mapping[str, Any], *, checked: bool = True, now: datetime | 
         uptime=_uptime(states, now) if alloc.get("ClientStatus") == "running" else None,
         node=str(alloc.get("NodeName") or str(alloc.get("NodeID", ""))[:8]),
         detail=detail,
+        platform_name=str(alloc.get("Name", "")),
+        platform_id=str(alloc.get("ID", ""))[:8],
     )
 
 

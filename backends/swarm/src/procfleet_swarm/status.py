@@ -199,7 +199,7 @@ def instance(service: Service, task: Task, snapshot: Snapshot, now: datetime) ->
     if service.checked:
         healthy = task.running
     return InstanceStatus(
-        name=task_name(service, task),
+        name=f"{service.process}.{task.slot}",
         process=service.process,
         state=task.state,
         healthy=healthy,
@@ -208,6 +208,8 @@ def instance(service: Service, task: Task, snapshot: Snapshot, now: datetime) ->
         uptime=uptime,
         node=snapshot.nodes.get(task.node_id, task.node_id[:12]),
         detail=detail(task),
+        platform_name=task_name(service, task),
+        platform_id=task.id[:12],
     )
 
 
