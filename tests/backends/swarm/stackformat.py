@@ -21,6 +21,7 @@ DEPLOY = {
     "update_config": UPDATE,
     "rollback_config": UPDATE,
     "resources": {"limits": {"cpus": STRING, "memory": STRING}},
+    "placement": {"constraints": STRINGS, "max_replicas_per_node": INTEGER},  # the latter since format 3.8
 }
 SERVICE = {
     "image": STRING, "init": BOOLEAN, "entrypoint": STRINGS, "command": STRINGS, "environment": "labels",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -15,13 +15,19 @@ PortMode = Literal["ingress", "host"]
 EndpointMode = Literal["vip", "dnsrr"]
 ResolveImage = Literal["auto", "always", "changed", "never"]
 
-OPTION_KEYS = ("stack", "port_mode", "endpoint_mode", "ports", "resolve_image")
+OPTION_KEYS = ("stack", "port_mode", "endpoint_mode", "ports", "resolve_image", "constraints",
+               "max_replicas_per_node")
 PORT_MODES: tuple[PortMode, ...] = ("ingress", "host")
 ENDPOINT_MODES: tuple[EndpointMode, ...] = ("vip", "dnsrr")
 RESOLVE_IMAGE: tuple[ResolveImage, ...] = ("auto", "always", "changed", "never")
 # Swarm's service names are `<stack>_<type>`, at most 63 characters; the stack's name is their prefix.
 STACK_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 SERVICE_NAME_MAX = 63
+# Swarm's placement constraints: `<attribute> == <value>` or `!=`, the attributes swarmkit's scheduler knows.
+CONSTRAINT = re.compile(r"^\s*([A-Za-z0-9_.-]+)\s*(==|!=)\s*(\S(?:.*\S)?)\s*$")
+NODE_ATTRIBUTES = ("node.id", "node.hostname", "node.role", "node.platform.os", "node.platform.arch")
+LABEL_ATTRIBUTES = ("node.labels.", "engine.labels.")
+ROLES = ("manager", "worker")
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,8 @@ class SwarmOptions:
     endpoint_mode: EndpointMode = "vip"  # Swarm's default: one virtual IP per service (needs IPVS too)
     ports: Mapping[str, int] = field(default_factory=dict)  # type → a fixed published port
     resolve_image: ResolveImage = "auto"
+    constraints: Mapping[str, Sequence[str]] = field(default_factory=dict)  # type → placement constraints
+    max_replicas_per_node: Mapping[str, int] = field(default_factory=dict)  # type → at most this many per node
 
     def stack_for(self, formation: Formation) -> str:
         """The stack this formation runs as."""
@@ -57,7 +65,51 @@ def validate(options: Mapping[str, Any], where: Where) -> dict[str, Any]:
         result["ports"] = v.ports_by_type(options["ports"], where.child("ports"), "a published port")
     result["resolve_image"] = v.choice(options.get("resolve_image", "auto"), where.child("resolve_image"),
                                        RESOLVE_IMAGE)
+    if "constraints" in options:
+        result["constraints"] = constraints(options["constraints"], where.child("constraints"))
+    if "max_replicas_per_node" in options:
+        at = where.child("max_replicas_per_node")
+        result["max_replicas_per_node"] = {
+            key: v.integer(count, at.child(key), minimum=1, what="a number of tasks, 1 or more")
+            for key, count in _by_type(options["max_replicas_per_node"], at).items()}
     return result
+
+
+def _by_type(value: Any, where: Where) -> Mapping[str, Any]:
+    table = v.table(value, where)
+    for key in table:
+        v.name(key, where.child(key), "process type name")
+    return table
+
+
+def constraints(value: Any, where: Where) -> dict[str, list[str]]:
+    """Type → Swarm placement constraints, each `<attribute> ==|!= <value>` as `docker service create` takes."""
+    result = {}
+    for key, items in _by_type(value, where).items():
+        checked = []
+        for index, text in enumerate(v.string_list(items, where.child(key))):
+            checked.append(constraint(text, Where(where.file, f"{where.child(key).key}[{index}]")))
+        result[key] = checked
+    return result
+
+
+def constraint(text: str, where: Where) -> str:
+    """One constraint, normalised to `<attribute> == <value>`; an attribute Swarm does not know is an error."""
+    match = CONSTRAINT.match(text)
+    if match is None:
+        raise where.error(f"invalid placement constraint {v.describe(text)}: expected <attribute> == <value> or "
+                          '<attribute> != <value>, e.g. "node.role == worker" or "node.labels.zone == a"')
+    attribute, operator, wanted = match.groups()
+    known = attribute in NODE_ATTRIBUTES or any(attribute.startswith(p) and len(attribute) > len(p)
+                                                for p in LABEL_ATTRIBUTES)
+    if not known:
+        raise where.error(f"unknown node attribute {v.describe(attribute)} in {v.describe(text)}: expected one of "
+                          f"{' | '.join(NODE_ATTRIBUTES)}, node.labels.<name> or engine.labels.<name>"
+                          + v.did_you_mean(attribute, NODE_ATTRIBUTES))
+    if attribute == "node.role" and wanted not in ROLES:
+        raise where.error(f"node.role is manager or worker, got {v.describe(wanted)} in {v.describe(text)}"
+                          + v.did_you_mean(wanted, ROLES))
+    return f"{attribute} {operator} {wanted}"
 
 
 def settings(formation: Formation) -> SwarmOptions:

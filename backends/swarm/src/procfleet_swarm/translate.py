@@ -68,7 +68,9 @@ def option_extras(process: ProcessType, options: SwarmOptions) -> dict[str, Any]
     published = process.port is not None  # port settings do not touch a type that publishes no port
     extras = {"port_mode": None if options.port_mode == "ingress" or not published else options.port_mode,
               "endpoint_mode": None if options.endpoint_mode == "vip" else options.endpoint_mode,
-              "published_port": options.ports.get(process.name) if published else None}
+              "published_port": options.ports.get(process.name) if published else None,
+              "constraints": list(options.constraints.get(process.name, ())) or None,
+              "max_replicas_per_node": options.max_replicas_per_node.get(process.name)}
     return {key: value for key, value in extras.items() if value is not None}
 
 
@@ -114,12 +116,25 @@ def deploy(process: ProcessType, replicas: int, options: SwarmOptions, resources
         "update_config": {"parallelism": 1, "order": order, "failure_action": "rollback"},
         "rollback_config": {"parallelism": 1, "order": order},
     }
+    placement = placement_of(process, options)
+    if placement:
+        spec["placement"] = placement
     limits = dict((resources or {}).get("limits") or {})
     if "cpus" in limits:
         limits["cpus"] = f"{limits['cpus']:g}"  # the stack schema wants a string
     if limits:
         spec["resources"] = {"limits": limits}
     return spec
+
+
+def placement_of(process: ProcessType, options: SwarmOptions) -> dict[str, Any]:
+    """`deploy.placement`: the type's constraints (every one must hold) and how many of its tasks one node runs."""
+    placement: dict[str, Any] = {}
+    if options.constraints.get(process.name):
+        placement["constraints"] = list(options.constraints[process.name])
+    if process.name in options.max_replicas_per_node:
+        placement["max_replicas_per_node"] = options.max_replicas_per_node[process.name]
+    return placement
 
 
 def service_name(stack: str, process: str) -> str:
@@ -156,6 +171,10 @@ def _check_names(formation: Formation, options: SwarmOptions) -> None:
 
 def _check_ports(formation: Formation, options: SwarmOptions) -> None:
     root = Where(formation.source, f"{formation.key_prefix}backends.swarm")
+    for key, names in (("constraints", options.constraints), ("max_replicas_per_node", options.max_replicas_per_node)):
+        for name in names:
+            if name not in formation.processes:
+                raise root.child(key).child(name).error(unknown_type(name, formation.processes))
     for name in options.ports:
         where = root.child("ports").child(name)
         process = formation.processes.get(name)
