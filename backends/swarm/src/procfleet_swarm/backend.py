@@ -89,7 +89,9 @@ class SwarmBackend:
         services = self.owned_services(formation)
         tasks = engine.tasks(services)
         return Snapshot(services=tuple(services), tasks=tuple(tasks),
-                        nodes=engine.nodes([t.node_id for t in tasks]) if tasks else {})
+                        nodes=engine.nodes([t.node_id for t in tasks]) if tasks else {},
+                        down=engine.down_nodes() if tasks else frozenset(),
+                        drained=engine.drained_nodes() if tasks else frozenset())
 
     def observe(self, formation: Formation) -> tuple[Status, Snapshot]:
         """Status and the snapshot it was built from."""

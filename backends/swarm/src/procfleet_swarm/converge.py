@@ -13,6 +13,7 @@ from procfleet.model import Formation
 from procfleet.units import format_duration
 from procfleet_compose.converge import summary
 from procfleet_swarm import failures
+from procfleet_swarm import options as swarm_options
 from procfleet_swarm.status import Service, Snapshot, Task, current, detail, task_name
 
 POLL_SECONDS = 0.5
@@ -92,6 +93,7 @@ def trouble(formation: Formation, snapshot: Snapshot, targets: Mapping[str, int]
     # Swarm goes on retrying the previous definition's tasks until the update replaces them: not this one's.
     of_now = [t for t in fresh if t.fingerprint == services[t.service_id].fingerprint]
     return (_failed_update(services, fresh, baseline) or _refused(snapshot, services, of_now)
+            or _unplaceable(formation, snapshot, services, of_now)
             or _down_for_good(formation, snapshot, services, of_now))
 
 
@@ -119,6 +121,23 @@ def _refused(snapshot: Snapshot, services: Mapping[str, Service], fresh: Sequenc
         if task.failed and failures.UNHEALTHY in task.error:
             return Trouble(f"{task_name(service, task)} failed its health check and Swarm stopped it "
                            f"({task.error})", task.id)
+    return None
+
+
+def _unplaceable(formation: Formation, snapshot: Snapshot, services: Mapping[str, Service],
+                 fresh: Sequence[Task]) -> Trouble | None:
+    """A new task no node will take: its constraints hold nowhere, or max_replicas_per_node is reached everywhere."""
+    for task in fresh:
+        if task.state != "pending" or task.desired != "running" or not failures.unplaceable(task.error):
+            continue
+        service = services[task.service_id]
+        settings = swarm_options.settings(formation)
+        unavailable = [f"{snapshot.node_name(n)} is down" for n in sorted(snapshot.down)]
+        unavailable += [f"{snapshot.node_name(n)} is drained" for n in sorted(snapshot.drained - snapshot.down)]
+        return Trouble(failures.cannot_place(task_name(service, task), task.error, service.process,
+                                             settings.constraints.get(service.process, ()),
+                                             settings.max_replicas_per_node.get(service.process),
+                                             snapshot.available(), unavailable))
     return None
 
 

@@ -34,6 +34,8 @@ class Engine:
         self.stack = stack
         self._docker: list[str] | None = None
         self._nodes: dict[str, str] = {}
+        self._down: set[str] = set()
+        self._drained: set[str] = set()
 
     @property
     def docker(self) -> list[str]:
@@ -121,13 +123,29 @@ class Engine:
             return [parse_task(item) for item in self._inspect(ids, "--type", "task")]
 
     def nodes(self, wanted: Sequence[str] = ()) -> dict[str, str]:
-        """Node hostnames by ID, asked again only when a task names a node not seen yet."""
-        if not self._nodes or any(node and node not in self._nodes for node in wanted):
+        """Node hostnames by ID, asked again when a task names a node not seen yet, and on every look at a swarm of
+        several nodes, whose nodes may go down (`down_nodes`)."""
+        if not self._nodes or len(self._nodes) > 1 or any(node and node not in self._nodes for node in wanted):
             with self.translated("cannot list the swarm's nodes"):
-                for line in self._run("node", "ls", "--format", "{{.ID}} {{.Hostname}}").splitlines():
-                    node_id, _, hostname = line.partition(" ")
-                    self._nodes[node_id] = hostname
+                listed = self._run("node", "ls", "--format",
+                                   "{{.ID}} {{.Status}} {{.Availability}} {{.Hostname}}").splitlines()
+            self._down, self._drained = set(), set()
+            for line in listed:
+                node_id, state, availability, hostname = [*line.split(" ", 3), "", "", ""][:4]
+                self._nodes[node_id] = hostname
+                if state.lower() != "ready":
+                    self._down.add(node_id)
+                if availability.lower() != "active":
+                    self._drained.add(node_id)
         return dict(self._nodes)
+
+    def down_nodes(self) -> frozenset[str]:
+        """The IDs of the nodes that were not Ready (down, disconnected, unknown) when `nodes` last asked."""
+        return frozenset(self._down)
+
+    def drained_nodes(self) -> frozenset[str]:
+        """The IDs of the nodes that were drained or paused (Swarm places no new task there) when `nodes` asked."""
+        return frozenset(self._drained)
 
     def other_nodes(self) -> list[str]:
         """The hostnames of the swarm's nodes besides this engine's own."""
@@ -140,7 +158,9 @@ class Engine:
         services = self.services()
         tasks = self.tasks(services)
         return Snapshot(services=tuple(services), tasks=tuple(tasks),
-                        nodes=self.nodes([t.node_id for t in tasks]) if tasks else {})
+                        nodes=self.nodes([t.node_id for t in tasks]) if tasks else {},
+                        down=self.down_nodes() if tasks else frozenset(),
+                        drained=self.drained_nodes() if tasks else frozenset())
 
     def networks(self) -> dict[str, str | None]:
         """The stack's networks, each with its procfleet.app label (None: not procfleet's)."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 
 from procfleet_compose import failures as compose_failures
 
@@ -10,6 +11,11 @@ NOT_IN_SWARM = ('use "docker swarm init" or "docker swarm join"', "this node is 
 WORKER = ("worker nodes can't be used to view or modify cluster state",)
 LOCKED = ("swarm is encrypted and needs to be unlocked",)
 UNHEALTHY = "unhealthy container"
+# Swarm's scheduler reasons that waiting does not change: no node satisfies the constraints, or every node that
+# does already runs as many of the service's tasks as max_replicas_per_node allows.
+NO_NODE = "no suitable node ("
+CONSTRAINTS = "scheduling constraints not satisfied"
+MAX_REPLICAS = "max replicas per node limit exceed"
 # What Docker's CLI prints besides its answer, and what nobody needs to see.
 NOISE = ("since --detach=false was not specified", "in a future release, --detach=false")
 
@@ -63,6 +69,38 @@ def images_unreachable(task: str, node: str, image: str, error: str) -> str:
     return (f"{task}: node {node} cannot get image {image} ({error}): every node that may run a task needs it, "
             "so push it to a registry every node can pull from (`docker push`, and `docker login` on the nodes if "
             "it is private), or build or `docker load` it on each node")
+
+
+def placement_reasons(error: str) -> list[str] | None:
+    """The reasons in Swarm's `no suitable node (a on 2 nodes; b)`, without their node counts; None for another."""
+    if not error.startswith(NO_NODE) or not error.endswith(")"):
+        return None
+    return [re.sub(r" on \d+ nodes?$", "", part.strip()) for part in error[len(NO_NODE):-1].split(";")]
+
+
+def unplaceable(error: str) -> bool:
+    """Whether Swarm cannot place a task for reasons that waiting does not change."""
+    reasons = placement_reasons(error)
+    return bool(reasons) and all(reason in (CONSTRAINTS, MAX_REPLICAS) for reason in reasons or ())
+
+
+def cannot_place(task: str, error: str, process: str, constraints: Sequence[str], per_node: int | None,
+                 available: Sequence[str], unavailable: Sequence[str]) -> str:
+    """No node will take the task: Swarm's reason, the nodes it could have used, and which key to change."""
+    reasons = placement_reasons(error) or []
+    nodes = f"{len(available)} available node{'s' if len(available) != 1 else ''} ({', '.join(available) or 'none'})"
+    hints = []
+    if CONSTRAINTS in reasons:
+        wanted = (f"processes.{process}'s constraints ({', '.join(constraints)}; [backends.swarm] constraints)"
+                  if constraints else "the service's placement constraints")
+        hints.append(f"none of the swarm's {nodes} satisfies {wanted}: change them, or give a node what they ask "
+                     "(`docker node update --label-add <name>=<value> <node>`)")
+    if MAX_REPLICAS in reasons:
+        limit = f"max_replicas_per_node = {per_node}" if per_node else "the service's max replicas per node"
+        hints.append(f"{limit} lets the swarm's {nodes} run no more of {process}'s tasks: lower its count, raise "
+                     "the limit ([backends.swarm] max_replicas_per_node) or add nodes")
+    also = f" ({', '.join(unavailable)})" if unavailable else ""
+    return f"{task} cannot be placed: {error}; " + "; ".join(hints) + also
 
 
 def output_lines(lines: Iterable[str]) -> list[str]:

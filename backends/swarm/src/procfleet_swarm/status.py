@@ -72,6 +72,16 @@ class Snapshot:
     services: tuple[Service, ...] = ()
     tasks: tuple[Task, ...] = ()
     nodes: Mapping[str, str] = field(default_factory=dict)
+    down: frozenset[str] = frozenset()  # IDs of the nodes that are not Ready (down, disconnected)
+    drained: frozenset[str] = frozenset()  # IDs of the nodes Swarm places nothing new on (drained, paused)
+
+    def available(self) -> list[str]:
+        """The hostnames of the nodes Swarm may place a new task on: Ready and Active."""
+        return [name for node_id, name in self.nodes.items() if node_id not in self.down | self.drained]
+
+    def node_name(self, node_id: str) -> str:
+        """A node's hostname, or the start of its ID when it is not known."""
+        return self.nodes.get(node_id, node_id[:12])
 
     def service(self, process: str) -> Service | None:
         """The service a type runs as, if deployed."""
@@ -206,8 +216,8 @@ def instance(service: Service, task: Task, snapshot: Snapshot, now: datetime) ->
         ports=task.ports or service.ports,
         restarts=len([t for t in failures(snapshot.tasks, service, task.slot) if t.id != task.id]),
         uptime=uptime,
-        node=snapshot.nodes.get(task.node_id, task.node_id[:12]),
-        detail=detail(task),
+        node=snapshot.node_name(task.node_id),
+        detail=lost(service, task, snapshot) or detail(task),
         platform_name=task_name(service, task),
         platform_id=task.id[:12],
     )
@@ -222,6 +232,19 @@ def detail(task: Task) -> str:
     if task.state == "pending" and task.message:
         return task.message
     return ""
+
+
+def lost(service: Service, task: Task, snapshot: Snapshot) -> str:
+    """What a node going down did to this slot: the task is on that node, or replaces the tasks lost with it."""
+    if task.node_id in snapshot.down:
+        return f"node {snapshot.node_name(task.node_id)} is down"
+    gone = [t for t in snapshot.tasks if t.service_id == service.id and t.slot == task.slot and t.id != task.id
+            and t.node_id in snapshot.down and t.desired != "running" and t.state not in TERMINAL]
+    if not gone:
+        return ""
+    nodes = ", ".join(dict.fromkeys(snapshot.node_name(t.node_id) for t in gone))
+    ids = ", ".join(t.id[:12] for t in gone)
+    return f"replaces task {ids}, lost with node {nodes} (down)"
 
 
 def not_running(snapshot: Snapshot, processes: Sequence[str]) -> list[tuple[Service, Task]]:
