@@ -10,7 +10,8 @@ nox.options.sessions = ["lint", "types", "tests"]
 nox.options.error_on_missing_interpreters = True
 
 # The core and every built-in backend, installed the way a user installs them.
-PACKAGES = ["-e", ".", "-e", "backends/local", "-e", "backends/compose", "-e", "backends/swarm", "-e", "backends/nomad"]
+PACKAGES = ["-e", ".", "-e", "backends/local", "-e", "backends/compose", "-e", "backends/swarm", "-e", "backends/nomad",
+            "-e", "backends/systemd"]
 TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3", "honcho>=2", "python-hcl2>=8", "jsonschema>=4", "hypothesis>=6"]
 SOURCES = ["src", "backends", "tests", "examples", "bench", "noxfile.py"]
 
@@ -45,4 +46,4 @@ def types(session: nox.Session) -> None:
     session.install(*PACKAGES, "mypy>=1.10", "pytest>=8", "hypothesis>=6", "nox", "python-hcl2>=8", "types-requests",
                     "types-PyYAML")
     session.run("mypy", "--strict", "src", "backends/local/src", "backends/compose/src", "backends/swarm/src",
-                "backends/nomad/src", "tests", "noxfile.py")
+                "backends/nomad/src", "backends/systemd/src", "tests", "noxfile.py")
