@@ -49,6 +49,7 @@ def test_ps_names_the_node_that_is_down_and_the_tasks_lost_with_it(tmp_path: Pat
     assert rows["web.1"].node == "node-3" and rows["web.1"].state == "ready"
     assert rows["web.1"].detail == "replaces task lost-task-00, lost with node node-2 (down)"
     assert rows["web.2"].node == "node-2" and rows["web.2"].detail == "node node-2 is down"
+    assert status.types[0].running == 0  # a task on a node that is down is not known to run
     # once the node is back its old tasks are ended history (failed, counted as restarts), nothing is "lost"
     back = look([replace(lost, state="failed", error="task: non-zero exit (255)"),
                  replace(replacement, state="running")])
@@ -110,3 +111,13 @@ def test_node_states_are_read_on_every_look_at_a_swarm_of_several_nodes() -> Non
     assert engine.down_nodes() == {"b2"} and engine.drained_nodes() == {"c3"}
     engine.nodes(["a1"])
     assert len(asked) == 2
+
+
+def test_every_node_that_refuses_the_image_is_named(tmp_path: Path) -> None:
+    """Tasks refused on two nodes for lack of the image: one message naming both, after a moment to gather them."""
+    error = "No such image: shop:1"
+    refused = [on(n, task("web", slot, state="rejected", desired="shutdown", error=error))
+               for slot, n in ((1, "n2"), (2, "n3"))]
+    found = trouble(shop(tmp_path), look(refused), {"web": 2}, Baseline())
+    assert found is not None and found.gather
+    assert found.reason.startswith("shop_web.1: nodes node-2, node-3 cannot get image shop:1 (No such image: shop:1)")

@@ -21,6 +21,7 @@ SETTLE_SECONDS = 1.0  # a type without a health check converges once its tasks h
 CRASH_FAILURES = 3  # this many failed tasks in one slot, and the slot still down: a crash loop
 LOG_LINES = 5
 DETAILS = 3  # tasks named in a timeout message
+GATHER_SECONDS = 2.0  # how long an image trouble waits for the other nodes' tasks to be refused too
 IN_PROGRESS = ("updating", "rollback_started")
 UPDATE_FAILED = ("paused", "rollback_completed", "rollback_paused")
 
@@ -49,6 +50,7 @@ class Trouble:
 
     reason: str
     task: str | None = None
+    gather: bool = False  # other nodes may say the same within a moment: wait GATHER_SECONDS to name them all
 
 
 def _targeted(snapshot: Snapshot, targets: Mapping[str, int]) -> dict[str, Service]:
@@ -115,9 +117,13 @@ def _refused(snapshot: Snapshot, services: Mapping[str, Service], fresh: Sequenc
     for task in fresh:
         service = services[task.service_id]
         if task.state == "rejected" and failures.image_unavailable(task.error):
-            node = snapshot.nodes.get(task.node_id, task.node_id[:12] or "(none)")
             image = task.image.split("@")[0] or "(its image)"
-            return Trouble(failures.images_unreachable(task_name(service, task), node, image, task.error))
+            # every node seen refusing it so far, so that the message names all those that lack the image
+            nodes = dict.fromkeys(snapshot.node_name(t.node_id) or "(none)" for t in fresh
+                                  if t.state == "rejected" and t.image == task.image
+                                  and failures.image_unavailable(t.error))
+            return Trouble(failures.images_unreachable(task_name(service, task), ", ".join(nodes), image, task.error),
+                           gather=True)
         if task.failed and failures.UNHEALTHY in task.error:
             return Trouble(f"{task_name(service, task)} failed its health check and Swarm stopped it "
                            f"({task.error})", task.id)
@@ -201,6 +207,7 @@ def wait_for(formation: Formation, targets: Mapping[str, int], wait: WaitOptions
     """Poll until the targeted types run their counts; a failure waiting cannot fix, or the timeout, raises."""
     deadline = time.monotonic() + wait.timeout
     first_running: dict[str, float] = {}
+    gathering: float | None = None
     while True:
         status, snapshot = observe()
         now = time.monotonic()
@@ -210,6 +217,8 @@ def wait_for(formation: Formation, targets: Mapping[str, int], wait: WaitOptions
                      targets, baseline):
             return status
         found = trouble(formation, snapshot, targets, baseline)
+        if found is not None and found.gather and now < (gathering := gathering or now) + GATHER_SECONDS:
+            found = None  # the other nodes' tasks are likely refused the same way within a moment
         if found is not None:
             raise NotConverged(describe(found, output(found.task) if found.task else ""))
         if now >= deadline:

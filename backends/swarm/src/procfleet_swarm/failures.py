@@ -64,9 +64,10 @@ def image_unavailable(error: str) -> bool:
     return compose_failures.classify(error) == "pull-failed"
 
 
-def images_unreachable(task: str, node: str, image: str, error: str) -> str:
-    """A node cannot get the image: where it must come from."""
-    return (f"{task}: node {node} cannot get image {image} ({error}): every node that may run a task needs it, "
+def images_unreachable(task: str, nodes: str, image: str, error: str) -> str:
+    """Nodes cannot get the image: where it must come from."""
+    which = f"nodes {nodes}" if ", " in nodes else f"node {nodes}"
+    return (f"{task}: {which} cannot get image {image} ({error}): every node that may run a task needs it, "
             "so push it to a registry every node can pull from (`docker push`, and `docker login` on the nodes if "
             "it is private), or build or `docker load` it on each node")
 

@@ -191,7 +191,9 @@ def build_status(formation: Formation, app: str, snapshot: Snapshot, now: dateti
         service = snapshot.service(name)
         process = formation.processes.get(name)
         checked = process.health is not None if process else bool(service and service.checked)
-        running = sum(t.running for t in tasks if service is not None and t.service_id == service.id)
+        # a task on a node that is down is not known to run: Swarm replaces it
+        running = sum(t.running and t.node_id not in snapshot.down for t in tasks
+                      if service is not None and t.service_id == service.id)
         types.append(TypeStatus(name=name, desired=service.replicas if service else 0, running=running,
                                 healthy=running if checked else None))
     order = {name: index for index, name in enumerate(names)}
