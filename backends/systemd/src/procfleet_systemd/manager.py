@@ -55,13 +55,15 @@ class Manager:
         except subprocess.TimeoutExpired:
             raise PlatformError(f"{' '.join(argv)} did not finish within {TIMEOUT:g}s") from None
         if check and done.returncode != 0:
-            raise PlatformError(self._explain(argv, done.stderr.strip() or done.stdout.strip()))
+            raise PlatformError(self._explain(argv, done.stderr.strip() or done.stdout.strip() or
+                                              f"exited with status {done.returncode}"))
         return done.stdout
 
     def _explain(self, argv: list[str], output: str) -> str:
-        line = output.splitlines()[-1] if output else f"exit status {argv[0]} failed"
+        line = output.splitlines()[-1]
         if self.layout.scope == "user" and any(marker in output for marker in NO_USER_MANAGER):
             return (f"{' '.join(argv[:3])}: no user manager answers ({line}): log in, or run `loginctl "
                     "enable-linger` once so that yours runs without a session, or set [backends.systemd] "
                     'scope = "system"')
-        return f"{' '.join(argv)}: {line}"
+        shown = argv if len(argv) <= 8 else [*argv[:8], "…"]
+        return f"{' '.join(shown)}: {line}"

@@ -56,7 +56,9 @@ def start_missing(manager: Manager, installed: Installed, process: str, count: i
     enabled = set(installed.types[process].enabled) if process in installed.types else set()
     missing = instance_units(installed, process, (n for n in range(1, count + 1) if n not in enabled))
     if missing:
-        manager.systemctl("enable", "--now", "--quiet", *missing)
+        manager.systemctl("enable", "--quiet", *missing)
+        # an instance that crashes at once fails its start job: that is for the wait to report, with its output
+        manager.systemctl("start", *missing, check=False)
 
 
 def scale_type(manager: Manager, installed: Installed, process: str, count: int, running: Iterable[int]) -> None:
@@ -71,7 +73,7 @@ def start_stopped(manager: Manager, installed: Installed, process: str, count: i
     if idle:
         units = instance_units(installed, process, idle)
         manager.systemctl("reset-failed", *units, check=False)  # a unit that hit its start limit refuses to start
-        manager.systemctl("start", *units)
+        manager.systemctl("start", *units, check=False)
 
 
 def rolling_restart(manager: Manager, installed: Installed, process: str, numbers: Iterable[int],
