@@ -134,14 +134,14 @@ def test_fingerprint_ignores_what_systemd_does_not_run(tmp_path: Path) -> None:
     assert backend.fingerprint(other, other.processes["web"]) != backend.fingerprint(base, web)
 
 
-@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0")))
+@given(st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\0")))
 def test_exec_words_read_back_as_written(text: str) -> None:
     """Whatever a command holds, ExecStart= gives it back word for word (systemd's own reading is tested in the
     container, tests/integration/systemd)."""
     assert [readback.unescaped(word) for word in readback.words(escape.exec_word(text))] == [text]
 
 
-@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0")))
+@given(st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\0")))
 def test_env_file_values_read_back_as_written(text: str) -> None:
     """An environment file line keeps every character, newlines included."""
     assert readback.env_file(escape.env_file_line("A", text) + "\n") == {"A": text}
