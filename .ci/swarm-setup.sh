@@ -9,14 +9,19 @@
 # there before alone. A swarm this script initialised and an interrupted run never left is still
 # recorded as ours, and is reused (and later left) as such.
 #
+# The manager advertises 10.77.0.1 on the bridge .ci/swarm-cluster.sh plugs its worker nodes into (the script
+# creates the bridge first), so that the same swarm can grow to three nodes; a swarm this script initialised
+# earlier on another address is initialised again (when it runs no service).
+#
 # Environment knobs (all optional):
 #   PROCFLEET_SWARM_STATE          the state file          (default /tmp/procfleet-ci/swarm.state)
-#   PROCFLEET_SWARM_ADDR           --advertise-addr        (default 127.0.0.1)
+#   PROCFLEET_SWARM_ADDR           --advertise-addr        (default 10.77.0.1, the cluster's bridge)
 #   PROCFLEET_SWARM_READY_TIMEOUT  seconds to wait for the node to be Ready   (default 30)
 set -euo pipefail
 
 STATE=${PROCFLEET_SWARM_STATE:-/tmp/procfleet-ci/swarm.state}
-ADDR=${PROCFLEET_SWARM_ADDR:-127.0.0.1}
+BRIDGE_ADDR=10.77.0.1
+ADDR=${PROCFLEET_SWARM_ADDR:-$BRIDGE_ADDR}
 READY_TIMEOUT=${PROCFLEET_SWARM_READY_TIMEOUT:-30}
 
 log() { printf '[swarm-setup] %s\n' "$*"; }
@@ -24,7 +29,7 @@ die() { printf '[swarm-setup] ERROR: %s\n' "$*" >&2; exit 1; }
 
 case "${1:-}" in
     "") ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "swarm-setup: unknown argument: $1" >&2; exit 2 ;;
 esac
 
@@ -33,8 +38,20 @@ docker version --format '{{.Server.Version}}' >/dev/null 2>&1 \
 
 swarm_state() { docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}' 2>/dev/null; }
 
+if [ "$ADDR" = "$BRIDGE_ADDR" ]; then
+    bash "$(dirname "$0")/swarm-cluster.sh" bridge || die "cannot create the cluster's bridge (.ci/swarm-cluster.sh bridge)"
+fi
+
 mkdir -p "$(dirname "$STATE")"
 state=$(swarm_state)
+if [ "$state" = "active true" ] && [ "$(cat "$STATE" 2>/dev/null)" = initialised ] \
+        && [ "$(docker info --format '{{.Swarm.NodeAddr}}')" != "$ADDR" ]; then
+    # An address cannot be changed in place (--force-new-cluster keeps the old one for joins): init again.
+    [ -z "$(docker service ls -q)" ] || die "the swarm an earlier run initialised advertises $(docker info --format '{{.Swarm.NodeAddr}}'), not $ADDR, and runs services: remove them (or run .ci/swarm-teardown.sh) first"
+    log "the swarm an earlier run initialised advertises $(docker info --format '{{.Swarm.NodeAddr}}'): initialising it again on $ADDR"
+    docker swarm leave --force >/dev/null
+    state=$(swarm_state)
+fi
 case "$state" in
     "active true")
         if [ "$(cat "$STATE" 2>/dev/null)" = initialised ]; then

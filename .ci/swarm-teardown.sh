@@ -39,5 +39,7 @@ fi
 if docker network inspect docker_gwbridge >/dev/null 2>&1; then
     docker network rm docker_gwbridge >/dev/null 2>&1 || true
 fi
+# The bridge swarm-setup.sh advertised the swarm on (.ci/swarm-cluster.sh creates it), once no swarm uses it.
+bash "$(dirname "$0")/swarm-cluster.sh" bridge --remove
 rm -f "$STATE"
 log "done"

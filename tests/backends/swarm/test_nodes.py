@@ -121,3 +121,15 @@ def test_every_node_that_refuses_the_image_is_named(tmp_path: Path) -> None:
     found = trouble(shop(tmp_path), look(refused), {"web": 2}, Baseline())
     assert found is not None and found.gather
     assert found.reason.startswith("shop_web.1: nodes node-2, node-3 cannot get image shop:1 (No such image: shop:1)")
+
+
+def test_a_drained_node_is_not_one_an_image_built_here_must_reach() -> None:
+    """Swarm gives a drained or paused node no task, so building here is refused only for the active others."""
+
+    class Listing(Engine):
+        def _run(self, *args: str, stdin: bytes | None = None) -> str:
+            if args[0] == "info":
+                return "a1\n"
+            return "a1 Ready Active vm\nb2 Down Active node-2\nc3 Ready Drain node-3\nd4 Ready Pause node-4\n"
+
+    assert Listing("shop").other_nodes() == ["node-2"]

@@ -148,10 +148,12 @@ class Engine:
         return frozenset(self._drained)
 
     def other_nodes(self) -> list[str]:
-        """The hostnames of the swarm's nodes besides this engine's own."""
+        """The hostnames of the swarm's nodes besides this engine's own that may be given tasks: a drained or
+        paused node gets none (if it is made active again, the tasks it gets are refused, and procfleet says why)."""
         with self.translated("cannot list the swarm's nodes"):
             own = self._run("info", "--format", "{{.Swarm.NodeID}}").strip()
-        return sorted(hostname for node_id, hostname in self.nodes([own]).items() if node_id != own)
+        nodes = self.nodes([own])
+        return sorted(name for node_id, name in nodes.items() if node_id != own and node_id not in self._drained)
 
     def snapshot(self) -> Snapshot:
         """The stack's services, their tasks and the nodes' names, in one look."""
