@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from procfleet import __version__
+from procfleet import __version__, completion
 from procfleet.errors import ProcfleetError
 from procfleet.exitcodes import ExitCode
 
@@ -20,21 +20,32 @@ if TYPE_CHECKING:
 
 # Command bodies import their actions and views when they run, so `procfleet --help` stays fast.
 
+
+def _examples(*lines: str) -> str:
+    """A help epilog: the example command lines, kept as they are typed (\\b stops Click rewrapping them)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 app = typer.Typer(
     name="procfleet",
     help="One process formation, every platform: local processes, Compose, Swarm and Nomad.",
+    epilog=_examples("procfleet deploy                   # run ./formation.toml here",
+                     "procfleet scale web=3 -b compose",
+                     "procfleet scale -h                 # each command's help has examples",
+                     "procfleet --install-completion     # Tab completion in bash, zsh or fish"),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 # Global options are accepted before the command and after it; values given after it win.
-FileOption = Annotated[Path | None, typer.Option("-f", "--file", help="Formation file (default: ./formation.toml, "
-                                                 "$PROCFLEET_FILE, or [tool.procfleet] in pyproject.toml).")]
-BackendOption = Annotated[str | None, typer.Option("-b", "--backend", help="Backend to use (default: [app].backend "
-                                                   "or local).")]
+FileOption = Annotated[Path | None, typer.Option("-f", "--file", metavar="FILE", help="Formation file (default: "
+                                                 "$PROCFLEET_FILE, else ./formation.toml, else the tool.procfleet "
+                                                 "table of pyproject.toml).")]
+BackendOption = Annotated[str | None, completion.offer(completion.backend_names, typer.Option(
+    "-b", "--backend", metavar="BACKEND", help="Backend to use (default: the formation's app.backend, else local)."))]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output (docs/json.md).")]
 NoColorOption = Annotated[bool, typer.Option("--no-color", help="No colors (NO_COLOR is honoured too).")]
 def _color_when(value: str | None) -> str | None:
@@ -44,9 +55,9 @@ def _color_when(value: str | None) -> str | None:
     return value
 
 
-ColorOption = Annotated[str | None, typer.Option("--color", metavar="WHEN", callback=_color_when,
-                                                 help="Colors: auto (on a terminal), always (into a pipe too) or "
-                                                 "never.", show_default=False)]
+ColorOption = Annotated[str | None, completion.offer(completion.colors, typer.Option(
+    "--color", metavar="WHEN", callback=_color_when, help="Colors: auto (on a terminal), always (into a pipe too) or "
+    "never.", show_default=False))]
 NoTimestampOption = Annotated[bool, typer.Option("--no-timestamp", help="Log lines without the HH:MM:SS time "
                                                  "(local).")]
 NoPrefixOption = Annotated[bool, typer.Option("--no-prefix", help="Log lines without the time and instance name "
@@ -89,7 +100,7 @@ def _global(ctx: typer.Context, file: FileOption = None, backend: BackendOption 
                "strict": strict, "color": color}
 
 
-@app.command()
+@app.command(epilog=_examples("procfleet check", "procfleet check -f prod.toml --json"))
 def check(ctx: typer.Context, file: FileOption = None, backend: BackendOption = None, json: JsonOption = False,
           no_color: NoColorOption = False, quiet: QuietOption = False, strict: StrictOption = False) -> None:
     """Validate the formation and summarise its types, counts and ports."""
@@ -100,12 +111,13 @@ def check(ctx: typer.Context, file: FileOption = None, backend: BackendOption = 
     views.show_check(context.output, check_action(context))
 
 
-@app.command()
+@app.command(epilog=_examples("procfleet render -b compose", "procfleet render --format procfile > Procfile",
+                              "procfleet render -b nomad -o deploy/"))
 def render(ctx: typer.Context,
-           fmt: Annotated[str | None, typer.Option("--format", help="Artefact format (see `procfleet backends`).")]
-           = None,
-           output_dir: Annotated[Path | None, typer.Option("-o", "--output", help="Write the files into this "
-                                                            "folder instead of printing them.")] = None,
+           fmt: Annotated[str | None, typer.Option("--format", metavar="FORMAT", help="Artefact format (see "
+                                                   "`procfleet backends`).")] = None,
+           output_dir: Annotated[Path | None, typer.Option("-o", "--output", metavar="DIR", help="Write the files "
+                                                            "into this folder instead of printing them.")] = None,
            file: FileOption = None, backend: BackendOption = None, json: JsonOption = False,
            no_color: NoColorOption = False, quiet: QuietOption = False, strict: StrictOption = False) -> None:
     """Print what the backend would run (compose.yaml, a Nomad job, a Procfile…) without touching anything."""
@@ -122,7 +134,7 @@ def render(ctx: typer.Context,
     views.show_rendered(context.output, rendered)
 
 
-@app.command("backends")
+@app.command("backends", epilog=_examples("procfleet backends", "procfleet backends --json"))
 def backends_command(ctx: typer.Context, json: JsonOption = False, no_color: NoColorOption = False) -> None:
     """List the installed backends and the formation features each honours."""
     from procfleet import views
@@ -132,17 +144,20 @@ def backends_command(ctx: typer.Context, json: JsonOption = False, no_color: NoC
     views.show_backends(context.output, list_backends())
 
 
-@app.command("import")
+@app.command("import", epilog=_examples("procfleet import Procfile", "procfleet import compose.yaml --app shop",
+                                            "procfleet import --from-backend compose --app shop"))
 def import_command(ctx: typer.Context,
-                   source: Annotated[Path | None, typer.Argument(help="A Procfile, compose.yaml, app.json or Nomad "
-                                                                 "job (JSON).", show_default=False)] = None,
-                   from_backend: Annotated[str | None, typer.Option("--from-backend", help="Adopt what this "
-                                                                    "backend runs as --app instead, at its live "
-                                                                    "counts; changes nothing there.",
-                                                                    show_default=False)] = None,
-                   fmt: Annotated[str | None, typer.Option("--format", help="procfile, compose, app.json or nomad "
-                                                           "(default: detected).")] = None,
-                   app_name: Annotated[str | None, typer.Option("--app", help="App name (default: from the source, "
+                   source: Annotated[Path | None, typer.Argument(metavar="[SOURCE]", help="A Procfile, "
+                                                                 "compose.yaml, app.json or Nomad job (JSON).",
+                                                                 show_default=False)] = None,
+                   from_backend: Annotated[str | None, completion.offer(completion.backend_names, typer.Option(
+                       "--from-backend", metavar="BACKEND", help="Adopt what this backend runs as --app instead, at "
+                       "its live counts; changes nothing there.", show_default=False))] = None,
+                   fmt: Annotated[str | None, completion.offer(completion.import_formats, typer.Option(
+                       "--format", metavar="FORMAT", help="procfile, compose, app.json or nomad (default: "
+                       "detected)."))] = None,
+                   app_name: Annotated[str | None, typer.Option("--app", metavar="NAME", help="App name (default: "
+                                                                "from the source, "
                                                                 "else the folder's name); with --from-backend, the "
                                                                 "Compose project, Swarm stack or Nomad job to "
                                                                 "read.")] = None,
@@ -175,13 +190,13 @@ KeepCountsOption = Annotated[bool, typer.Option("--keep-counts", help="Keep ever
 WaitOption = Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until the platform runs the new counts "
                                           "(and they are healthy where a check exists).")]
 def _finite_seconds(value: float) -> float:
-    """--timeout: a number of seconds; inf and nan are not (a wait that never ends is Ctrl-C's job)."""
-    if not math.isfinite(value):
-        raise typer.BadParameter(f"{value} is not a number of seconds")
+    """--timeout: a number of seconds, 0 or more; inf and nan are not (a wait that never ends is Ctrl-C's job)."""
+    if not math.isfinite(value) or value < 0:  # checked here, not with min=0, which shows Click's "x>=0" in --help
+        raise typer.BadParameter(f"{value} is not a number of seconds (0 or more)")
     return value
 
 
-TimeoutOption = Annotated[float, typer.Option("--timeout", min=0, callback=_finite_seconds,
+TimeoutOption = Annotated[float, typer.Option("--timeout", metavar="SECONDS", callback=_finite_seconds,
                                               help="Seconds to wait before giving up.")]
 
 
@@ -193,7 +208,8 @@ def _wait_options(context: "Context", wait: bool, timeout: float) -> Any:
     return WaitOptions(wait=wait, timeout=timeout, progress=progress)
 
 
-@app.command()
+@app.command(epilog=_examples("procfleet plan", "procfleet plan -b compose --exit-code   # 3: deploy would "
+                              "change something"))
 def plan(ctx: typer.Context, keep_counts: KeepCountsOption = False,
          exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 3 when changes are pending.")] = False,
          file: FileOption = None, backend: BackendOption = None, json: JsonOption = False,
@@ -213,19 +229,21 @@ def plan(ctx: typer.Context, keep_counts: KeepCountsOption = False,
         raise typer.Exit(int(ExitCode.CHANGES_PENDING))
 
 
-@app.command()
+@app.command(epilog=_examples("procfleet deploy                  # local: a supervisor in the foreground",
+                              "procfleet deploy web worker       # only these types",
+                              "procfleet deploy -b compose --timeout 120"))
 def deploy(ctx: typer.Context,
-           types: Annotated[list[str] | None, typer.Argument(
+           types: Annotated[list[str] | None, completion.offer(completion.process_types, typer.Argument(
                metavar="[TYPE]...", help="Start only these types (the others keep what runs).",
-               show_default=False)] = None,
+               show_default=False))] = None,
            keep_counts: KeepCountsOption = False, wait: WaitOption = True,
-           timeout: TimeoutOption = 300.0, file: FileOption = None, backend: BackendOption = None,
+           timeout: TimeoutOption = 300, file: FileOption = None, backend: BackendOption = None,
            json: JsonOption = False, no_color: NoColorOption = False, quiet: QuietOption = False,
            strict: StrictOption = False, color: ColorOption = None, no_timestamp: NoTimestampOption = False,
            no_prefix: NoPrefixOption = False,
-           exit_with: Annotated[list[str] | None, typer.Option(
+           exit_with: Annotated[list[str] | None, completion.offer(completion.process_type, typer.Option(
                "--exit-with", metavar="TYPE", help="Local: end when an instance of TYPE ends, with its status "
-               "(repeatable).", show_default=False)] = None,
+               "(repeatable).", show_default=False))] = None,
            abort_on_exit: Annotated[bool, typer.Option(
                "--abort-on-exit", help="Local: end when any instance ends, with its status.")] = False) -> None:
     """Run the formation: show the plan, apply it, wait for it (local: a supervisor in the foreground)."""
@@ -261,14 +279,15 @@ def _stderr(output: Any) -> Any:
     return replace(output, out=output.err)
 
 
-@app.command()
+@app.command(epilog=_examples("procfleet scale web=3 worker+2", "procfleet scale worker=0 --wait --save",
+                              "procfleet scale                   # print the live counts"))
 def scale(ctx: typer.Context,
-          specs: Annotated[list[str] | None, typer.Argument(
+          specs: Annotated[list[str] | None, completion.offer(completion.scale_specs, typer.Argument(
               metavar="[TYPE=N|TYPE+N|TYPE-N]...", help="e.g. web=3 worker+2 (or web=3,worker=2); none: print the "
-              "live counts, as `heroku ps:scale` does.", show_default=False)] = None,
+              "live counts, as `heroku ps:scale` does.", show_default=False))] = None,
           wait: Annotated[bool, typer.Option("--wait", help="Wait until the new counts run (and are healthy "
                                              "where a check exists).")] = False,
-          timeout: TimeoutOption = 300.0,
+          timeout: TimeoutOption = 300,
           save: Annotated[bool, typer.Option("--save", help="Also write the new counts into the formation "
                                              "file, keeping its comments and layout.")] = False,
           file: FileOption = None, backend: BackendOption = None, json: JsonOption = False,
@@ -297,10 +316,10 @@ def scale(ctx: typer.Context,
     views.show_status(context.output, result.status)
 
 
-@app.command()
+@app.command(epilog=_examples("procfleet ps", "procfleet ps web --json"))
 def ps(ctx: typer.Context,
-       types: Annotated[list[str] | None, typer.Argument(metavar="[TYPE]...", help="Only these types.",
-                                                         show_default=False)] = None,
+       types: Annotated[list[str] | None, completion.offer(completion.process_types, typer.Argument(
+           metavar="[TYPE]...", help="Only these types.", show_default=False))] = None,
        file: FileOption = None, backend: BackendOption = None, json: JsonOption = False,
        no_color: NoColorOption = False, quiet: QuietOption = False) -> None:
     """Show per type desired/running/healthy counts and every instance."""
@@ -311,11 +330,11 @@ def ps(ctx: typer.Context,
     views.show_status(context.output, operate.ps(context, types or ()))
 
 
-@app.command()
+@app.command(epilog=_examples("procfleet restart web", "procfleet restart -b swarm --timeout 600"))
 def restart(ctx: typer.Context,
-            types: Annotated[list[str] | None, typer.Argument(metavar="[TYPE]...", help="The types to restart "
-                                                              "(default: every type).", show_default=False)] = None,
-            wait: WaitOption = True, timeout: TimeoutOption = 300.0, file: FileOption = None,
+            types: Annotated[list[str] | None, completion.offer(completion.process_types, typer.Argument(
+                metavar="[TYPE]...", help="The types to restart (default: every type).", show_default=False))] = None,
+            wait: WaitOption = True, timeout: TimeoutOption = 300, file: FileOption = None,
             backend: BackendOption = None, json: JsonOption = False, no_color: NoColorOption = False,
             quiet: QuietOption = False) -> None:
     """Restart a type's instances: local one at a time, each up before the next (compose, swarm: their own way)."""
@@ -343,13 +362,14 @@ for _word, _command, _what in (("up", "deploy", "starts the app (as `docker comp
     _pointer(_word, _command, _what)
 
 
-@app.command()
+@app.command(epilog=_examples("procfleet logs -f", "procfleet logs worker --tail 20"))
 def logs(ctx: typer.Context,
-         types: Annotated[list[str] | None, typer.Argument(help="Only these types.", show_default=False)] = None,
+         types: Annotated[list[str] | None, completion.offer(completion.process_types, typer.Argument(
+             metavar="[TYPE]...", help="Only these types.", show_default=False))] = None,
          follow: Annotated[bool, typer.Option("-f", "--follow", help="Keep printing new lines.")] = False,
-         tail: Annotated[int | None, typer.Option("--tail", min=0, help="Only the last N lines of each "
+         tail: Annotated[int | None, typer.Option("--tail", min=0, metavar="N", help="Only the last N lines of each "
                                                   "instance.")] = None,
-         file: Annotated[Path | None, typer.Option("--file", help="Formation file.")] = None,
+         file: Annotated[Path | None, typer.Option("--file", metavar="FILE", help="Formation file.")] = None,
          backend: BackendOption = None, no_color: NoColorOption = False, color: ColorOption = None,
          no_timestamp: NoTimestampOption = False, no_prefix: NoPrefixOption = False) -> None:
     """Print the app's logs (-f to follow)."""
@@ -360,20 +380,27 @@ def logs(ctx: typer.Context,
     operate.logs(context, types or [], follow, tail)
 
 
-@app.command("run", context_settings={"allow_interspersed_args": False})
+@app.command("run", context_settings={"allow_interspersed_args": False},
+             epilog=_examples("procfleet run -- python manage.py migrate",
+                              "procfleet run --type web -- sh -c 'echo $PORT'"))
 def run_command(ctx: typer.Context,
-        argv: Annotated[list[str], typer.Argument(help="The command, after --.", show_default=False)],
-        process: Annotated[str | None, typer.Option("--type", help="Use this process type's env and "
-                                                    "image.")] = None,
+        # optional to Click, so that usage reads `[--] COMMAND [ARG]...`, not typer's `{argv}...`; required below
+        argv: Annotated[list[str] | None, typer.Argument(metavar="[--] COMMAND [ARG]...", help="The command to run.",
+                                                         show_default=False)] = None,
+        process: Annotated[str | None, completion.offer(completion.process_type, typer.Option(
+            "--type", metavar="TYPE", help="Use this process type's env and image."))] = None,
         file: FileOption = None, backend: BackendOption = None, no_color: NoColorOption = False) -> None:
     """Run a one-off command with the app's environment (like `heroku run`); its exit status is passed on."""
     from procfleet.actions import operate
+    from procfleet.errors import UsageError
 
+    if not argv:
+        raise UsageError("run needs the command to run: procfleet run [--type TYPE] -- COMMAND [ARG]...")
     context = _context(ctx, file=file, backend=backend, no_color=no_color)
     raise typer.Exit(operate.run(context, argv, process))
 
 
-@app.command()
+@app.command(epilog=_examples("procfleet down", "procfleet down -b nomad --purge"))
 def down(ctx: typer.Context,
          purge: Annotated[bool, typer.Option("--purge", help="Also purge the platform's history (Nomad).")]
          = False,
@@ -390,16 +417,18 @@ def down(ctx: typer.Context,
         context.output.info(f"{app_name} is down on {name}")
 
 
-@app.command()
+@app.command(epilog=_examples("procfleet migrate --from local --to compose",
+                              "procfleet migrate --from compose --to nomad --drain --set-default"))
 def migrate(ctx: typer.Context,
-            source: Annotated[str, typer.Option("--from", help="The backend the app runs on now.",
-                                                show_default=False)],
-            target: Annotated[str, typer.Option("--to", help="The backend to move it to.", show_default=False)],
+            source: Annotated[str, completion.offer(completion.backend_names, typer.Option(
+                "--from", metavar="BACKEND", help="The backend the app runs on now.", show_default=False))],
+            target: Annotated[str, completion.offer(completion.backend_names, typer.Option(
+                "--to", metavar="BACKEND", help="The backend to move it to.", show_default=False))],
             drain: Annotated[bool, typer.Option("--drain", help="Scale the source to zero once the target is "
                                                 "healthy.")] = False,
-            timeout: TimeoutOption = 300.0,
+            timeout: TimeoutOption = 300,
             set_default: Annotated[bool, typer.Option("--set-default", help="Once it runs there, make the target "
-                                                      "[app].backend in the formation file (comments kept).")] = False,
+                                                      "the formation's app.backend (comments kept).")] = False,
             file: FileOption = None, json: JsonOption = False, no_color: NoColorOption = False,
             quiet: QuietOption = False) -> None:
     """Deploy on another backend with the live counts of this one; with --drain, then scale this one to zero."""
@@ -439,6 +468,8 @@ _whole_summaries()
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; the one place where errors become messages and exit statuses."""
+    if os.environ.get("_PROCFLEET_COMPLETE"):  # a shell asks what Tab offers (docs/cli.md#shell-completion)
+        completion.prepare(os.environ)
     try:
         # Without standalone mode click returns typer.Exit's code instead of exiting.
         result = app(args=argv, standalone_mode=False)
