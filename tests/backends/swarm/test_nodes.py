@@ -8,7 +8,7 @@ from pathlib import Path
 from procfleet.model import Formation
 from procfleet_swarm import failures
 from procfleet_swarm.converge import Baseline, trouble
-from procfleet_swarm.engine import Engine
+from procfleet_swarm.engine import NODES_REFRESH, Engine
 from procfleet_swarm.status import Snapshot, Task, build_status
 from tests.backends.swarm.helpers import formation
 from tests.backends.swarm.inspected import NODE, NOW, service, task
@@ -97,8 +97,9 @@ def test_reasons_waiting_can_fix_are_left_to_the_timeout(tmp_path: Path) -> None
                                                                                    failures.CONSTRAINTS]
 
 
-def test_node_states_are_read_on_every_look_at_a_swarm_of_several_nodes() -> None:
-    """`docker node ls`: hostnames, the nodes not Ready, the nodes not Active; asked again while there are several."""
+def test_node_states_are_read_again_on_a_swarm_of_several_nodes() -> None:
+    """`docker node ls`: hostnames, the nodes not Ready, the nodes not Active; asked again every NODES_REFRESH
+    seconds while there are several."""
     asked: list[tuple[str, ...]] = []
 
     class Listing(Engine):
@@ -109,6 +110,9 @@ def test_node_states_are_read_on_every_look_at_a_swarm_of_several_nodes() -> Non
     engine = Listing("shop")
     assert engine.nodes() == {"a1": "vm", "b2": "node-2", "c3": "node-3"}
     assert engine.down_nodes() == {"b2"} and engine.drained_nodes() == {"c3"}
+    engine.nodes(["a1"])
+    assert len(asked) == 1  # a wait looks every 0.5 s; nodes go down in seconds, not that fast
+    engine._nodes_asked -= NODES_REFRESH
     engine.nodes(["a1"])
     assert len(asked) == 2
 

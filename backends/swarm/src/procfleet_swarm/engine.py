@@ -10,6 +10,7 @@ import os
 import selectors
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from python_on_whales import DockerException
 
 DOCKER_RUN_FAILED = 125  # docker run's status when Docker, not the command, failed
+# How often a wait asks a swarm of several nodes for their states again: managers call a node down after three
+# missed heartbeats (15 s by default), so asking on every look (0.5 s) would only cost calls.
+NODES_REFRESH = 2.0
 
 
 class Engine:
@@ -36,6 +40,7 @@ class Engine:
         self._nodes: dict[str, str] = {}
         self._down: set[str] = set()
         self._drained: set[str] = set()
+        self._nodes_asked = 0.0
 
     @property
     def docker(self) -> list[str]:
@@ -123,9 +128,11 @@ class Engine:
             return [parse_task(item) for item in self._inspect(ids, "--type", "task")]
 
     def nodes(self, wanted: Sequence[str] = ()) -> dict[str, str]:
-        """Node hostnames by ID, asked again when a task names a node not seen yet, and on every look at a swarm of
-        several nodes, whose nodes may go down (`down_nodes`)."""
-        if not self._nodes or len(self._nodes) > 1 or any(node and node not in self._nodes for node in wanted):
+        """Node hostnames by ID, asked again when a task names a node not seen yet, and, on a swarm of several
+        nodes, whose nodes may go down (`down_nodes`), when NODES_REFRESH has passed since the last time."""
+        stale = len(self._nodes) > 1 and time.monotonic() - self._nodes_asked >= NODES_REFRESH
+        if not self._nodes or stale or any(node and node not in self._nodes for node in wanted):
+            self._nodes_asked = time.monotonic()
             with self.translated("cannot list the swarm's nodes"):
                 listed = self._run("node", "ls", "--format",
                                    "{{.ID}} {{.Status}} {{.Availability}} {{.Hostname}}").splitlines()
