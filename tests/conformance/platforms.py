@@ -7,6 +7,7 @@ ports on a swarm without IPVS, the docker driver on Nomad) and is read back thro
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -26,7 +27,10 @@ import requests
 from tests.integration.nomad.conftest import eventually
 from tests.nomad_sim import NomadSimulator
 
-PROBE_IMAGE = "procfleet-test/probe:latest"
+# Tagged by the probe's content: test sessions of other checkouts on the same engine build their own probe, and
+# one tag for all of them would let a session run another's probe.
+PROBE_DIGEST = hashlib.sha256(Path(__file__).with_name("probe.py").read_bytes()).hexdigest()
+PROBE_IMAGE = f"procfleet-test/probe:{PROBE_DIGEST[:12]}"
 DEADLINE = 90.0
 # `procfleet logs` lines: `<instance> | <text>` (local adds a `HH:MM:SS ` timestamp first)
 LOG_LINE = re.compile(r"^(?:\d\d:\d\d:\d\d )?(\S+)\s+\| (.*)$")
