@@ -24,6 +24,11 @@ if ! docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
     exit 0
 fi
 
+# The workers of .ci/swarm-cluster.sh, if they are up: they would be left in a swarm that is gone.
+if [ -e "${PROCFLEET_CLUSTER_RUN:-/run/procfleet-cluster}/nodes" ]; then
+    bash "$(dirname "$0")/swarm-cluster.sh" down
+fi
+
 recorded=$(cat "$STATE" 2>/dev/null || true)
 if [ "$FORCE" = 0 ] && [ "$recorded" != initialised ]; then
     log "the swarm was not initialised by swarm-setup.sh: leaving it as found"
