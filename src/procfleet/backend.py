@@ -28,6 +28,8 @@ IMAGE_COMMAND = "image-command"
 BEHAVIOURS: dict[str, str] = {
     "instance-number": "the process sees PROCFLEET_PROCESS as <type>.<n>, numbered from 1, as logs name it",
     "restart-on-success": "restart = \"on-failure\" does not restart a process that exited 0",
+    "log-time": "each line `logs` prints carries the time the process wrote it",
+    "log-since": "`logs --since` shows only the lines written since then",
 }
 
 
@@ -61,8 +63,9 @@ class Session:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     cwd: Path = field(default_factory=Path.cwd)
     color: bool = False
-    timestamps: bool = True  # log lines start with HH:MM:SS (`--no-timestamp` drops it, as honcho's does)
+    timestamps: bool = True  # log lines start with HH:MM:SS (`--no-timestamps` drops it, as honcho's does)
     prefixes: bool = True  # and the instance's name (`--no-prefix`: the process's own lines as they are)
+    since: float | None = None  # `logs --since`: only lines written from then on (seconds since the epoch)
     exit_with: tuple[str, ...] = ()  # the foreground supervisor ends when an instance of one of these types ends
     abort_on_exit: bool = False  # or when any instance ends (honcho start, compose up --abort-on-container-exit)
 

@@ -58,10 +58,11 @@ def _color_when(value: str | None) -> str | None:
 ColorOption = Annotated[str | None, completion.offer(completion.colors, typer.Option(
     "--color", metavar="WHEN", callback=_color_when, help="Colors: auto (on a terminal), always (into a pipe too) or "
     "never.", show_default=False))]
-NoTimestampOption = Annotated[bool, typer.Option("--no-timestamp", help="Log lines without the HH:MM:SS time "
-                                                 "(local).")]
-NoPrefixOption = Annotated[bool, typer.Option("--no-prefix", help="Log lines without the time and instance name "
-                                              "(local).")]
+# `--no-timestamp` (honcho's spelling) stays as another name for --no-timestamps
+TimestampsOption = Annotated[bool, typer.Option("--timestamps/--no-timestamps", " /--no-timestamp",
+                                                help="Start log lines with the HH:MM:SS they were written at.")]
+NoPrefixOption = Annotated[bool, typer.Option("--no-prefix", help="Log lines as the processes wrote them, without "
+                                              "the time and instance name.")]
 QuietOption = Annotated[bool, typer.Option("-q", "--quiet", help="Only errors and results.")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Keys the backend cannot honour are errors.")]
 
@@ -239,7 +240,7 @@ def deploy(ctx: typer.Context,
            keep_counts: KeepCountsOption = False, wait: WaitOption = True,
            timeout: TimeoutOption = 300, file: FileOption = None, backend: BackendOption = None,
            json: JsonOption = False, no_color: NoColorOption = False, quiet: QuietOption = False,
-           strict: StrictOption = False, color: ColorOption = None, no_timestamp: NoTimestampOption = False,
+           strict: StrictOption = False, color: ColorOption = None, timestamps: TimestampsOption = True,
            no_prefix: NoPrefixOption = False,
            exit_with: Annotated[list[str] | None, completion.offer(completion.process_type, typer.Option(
                "--exit-with", metavar="TYPE", help="Local: end when an instance of TYPE ends, with its status "
@@ -254,7 +255,7 @@ def deploy(ctx: typer.Context,
     from procfleet.jsonshape import plan_json, status_json
 
     context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet, strict=strict,
-                       color=color, no_timestamp=no_timestamp, no_prefix=no_prefix)
+                       color=color, no_timestamp=not timestamps, no_prefix=no_prefix)
     context = replace(context, exit_with=tuple(exit_with or ()), abort_on_exit=abort_on_exit)
     output = context.output
     show = None if output.json or output.quiet else (lambda p: views.show_plan(_stderr(output), p, applying=True))
@@ -362,7 +363,8 @@ for _word, _command, _what in (("up", "deploy", "starts the app (as `docker comp
     _pointer(_word, _command, _what)
 
 
-@app.command(epilog=_examples("procfleet logs -f", "procfleet logs worker --tail 20"))
+@app.command(epilog=_examples("procfleet logs -f", "procfleet logs worker --tail 20",
+                              "procfleet logs web --since 10m --no-timestamps"))
 def logs(ctx: typer.Context,
          types: Annotated[list[str] | None, completion.offer(completion.process_types, typer.Argument(
              metavar="[TYPE]...", help="Only these types.", show_default=False))] = None,
@@ -370,14 +372,18 @@ def logs(ctx: typer.Context,
          tail: Annotated[int | None, typer.Option("--tail", min=0, metavar="N", help="Only the last N lines of each "
                                                   "instance.")] = None,
          file: Annotated[Path | None, typer.Option("--file", metavar="FILE", help="Formation file.")] = None,
+         since: Annotated[str | None, typer.Option("--since", metavar="WHEN", help="Only lines written since then: "
+                                                   "a duration back from now (10m, 1h30m), a time "
+                                                   "(2024-05-01T13:00:00Z, 2024-05-01) or Unix seconds, as docker "
+                                                   "takes it.", show_default=False)] = None,
          backend: BackendOption = None, no_color: NoColorOption = False, color: ColorOption = None,
-         no_timestamp: NoTimestampOption = False, no_prefix: NoPrefixOption = False) -> None:
-    """Print the app's logs (-f to follow)."""
+         timestamps: TimestampsOption = True, no_prefix: NoPrefixOption = False) -> None:
+    """Print the app's logs as `HH:MM:SS web.1 | line` on every backend (-f to follow)."""
     from procfleet.actions import operate
 
-    context = _context(ctx, file=file, backend=backend, no_color=no_color, color=color, no_timestamp=no_timestamp,
+    context = _context(ctx, file=file, backend=backend, no_color=no_color, color=color, no_timestamp=not timestamps,
                        no_prefix=no_prefix)
-    operate.logs(context, types or [], follow, tail)
+    operate.logs(context, types or [], follow, tail, since)
 
 
 @app.command("run", context_settings={"allow_interspersed_args": False},

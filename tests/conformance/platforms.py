@@ -32,8 +32,8 @@ from tests.nomad_sim import NomadSimulator
 PROBE_DIGEST = hashlib.sha256(Path(__file__).with_name("probe.py").read_bytes()).hexdigest()
 PROBE_IMAGE = f"procfleet-test/probe:{PROBE_DIGEST[:12]}"
 DEADLINE = 90.0
-# `procfleet logs` lines: `<instance> | <text>` (local adds a `HH:MM:SS ` timestamp first)
-LOG_LINE = re.compile(r"^(?:\d\d:\d\d:\d\d )?(\S+)\s+\| (.*)$")
+# `procfleet logs` lines, the same on every backend: `HH:MM:SS <instance> | <text>`, the name padded
+LOG_LINE = re.compile(r"^\d\d:\d\d:\d\d (\S+) +\| (.*)$")
 
 PLATFORM_TABLES = """
 [backends.local]
@@ -121,13 +121,13 @@ class Platform:
         return counts
 
     def converged(self) -> bool:
-        """Every type runs its desired count, healthy where checked."""
+        """Every type runs its desired count, healthy where checked (a type at 0 runs nothing)."""
         done = self.cli("ps", "--json")
         if done.code != 0:
             return False
         types = json.loads(done.out)["types"]
-        return bool(types) and all(t["desired"] and t["running"] == t["desired"]
-                                   and t["healthy"] in (None, t["desired"]) for t in types.values())
+        return any(t["desired"] for t in types.values()) and all(
+            t["running"] == t["desired"] and t["healthy"] in (None, t["desired"]) for t in types.values())
 
     def logs(self, *types: str) -> list[tuple[str, str]]:
         """(instance, line) of everything the instances printed, as `procfleet logs` shows it."""

@@ -5,7 +5,8 @@ Standard library only, so the same file runs as a local command and inside the t
 serves HTTP 200 on $PORT when there is one (so health checks pass), and on a stop signal prints
 `PROBE-SIGNAL <name>` then `PROBE-ALIVE <seconds since the signal>` every 0.1 s until it is killed, unless
 PROBE_EXIT_ON_SIGNAL is set. PROBE_EXIT=<code> makes it exit with that code after PROBE_EXIT_AFTER seconds;
-PROBE_BIND_AFTER=<seconds> delays binding $PORT (and the `PROBE-BOUND <port>` line), to test health gating.
+PROBE_BIND_AFTER=<seconds> delays binding $PORT (and the `PROBE-BOUND <port>` line), to test health gating;
+PROBE_TICK=<seconds> prints `PROBE-TICK <n>` that often, a process that keeps writing.
 """
 
 from __future__ import annotations
@@ -74,8 +75,13 @@ def main() -> None:
         time.sleep(float(os.environ.get("PROBE_EXIT_AFTER", "0.5")))
         print(f"PROBE-EXIT {os.environ['PROBE_EXIT']}", flush=True)
         sys.exit(int(os.environ["PROBE_EXIT"]))
+    tick = float(os.environ.get("PROBE_TICK", "0"))
+    ticks = 0
     while True:
-        time.sleep(1)
+        time.sleep(tick or 1)
+        if tick:
+            ticks += 1
+            print(f"PROBE-TICK {ticks}", flush=True)
 
 
 if __name__ == "__main__":

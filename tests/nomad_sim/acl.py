@@ -14,6 +14,7 @@ SUBMIT_JOB = "submit-job"
 SCALE_JOB = "scale-job"
 READ_JOB_SCALING = "read-job-scaling"
 READ_LOGS = "read-logs"
+READ_FS = "read-fs"  # list and read an allocation's files (fs/ls, fs/cat…)
 ALLOC_LIFECYCLE = "alloc-lifecycle"  # restart and signal allocations (acl/policy.go; in the write policy)
 NODE_READ = "node:read"  # the node policy's read, which no namespace policy grants (acl/policy.go NodePolicy)
 PARSE_JOB = "parse-job"
@@ -21,7 +22,7 @@ PARSE_JOB = "parse-job"
 # Nomad's shorthand namespace policies "read", "scale" and "write", limited to the capabilities modelled here.
 POLICY_READ = frozenset({LIST_JOBS, READ_JOB, READ_JOB_SCALING, PARSE_JOB})
 POLICY_SCALE = frozenset({READ_JOB_SCALING, SCALE_JOB})
-POLICY_WRITE = POLICY_READ | frozenset({SUBMIT_JOB, SCALE_JOB, READ_LOGS, ALLOC_LIFECYCLE})
+POLICY_WRITE = POLICY_READ | frozenset({SUBMIT_JOB, SCALE_JOB, READ_LOGS, READ_FS, ALLOC_LIFECYCLE})
 
 
 @dataclass(frozen=True)

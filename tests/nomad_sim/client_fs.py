@@ -1,15 +1,18 @@
-"""GET /v1/client/fs/logs/:alloc_id: a task's stdout/stderr, as a Nomad server relays it from the client."""
+"""GET /v1/client/fs/logs/:alloc_id (a task's stdout/stderr) and /v1/client/fs/ls/:alloc_id?path=alloc/logs (its
+log files), as a Nomad server relays them from the client."""
 
 from __future__ import annotations
 
 import base64
+import os
 import time
 from collections.abc import Iterator
 
 from . import acl as caps
 from .acl import Acl
 from .errors import ApiError
-from .gotypes import ZERO_TIME
+from .gotypes import ZERO_TIME, rfc3339
+from .model import Allocation
 from .state import Cluster
 from .wire import Request, Response
 
@@ -79,3 +82,40 @@ def _grown(cluster: Cluster, path: str, offset: int) -> Iterator[bytes]:
         offset += len(data)
         yield data  # the server writes only non-empty chunks; a reader that left is noticed on the next one
         time.sleep(FOLLOW_POLL)
+
+
+def client_ls(cluster: Cluster, acl: Acl, request: Request, alloc_id: str) -> Response:
+    """The allocation's `alloc/logs` folder: `<task>.stdout.0` and `<task>.stderr.0` of every task that started,
+    with Size and ModTime, as client/allocdir's List describes files (one file each: the simulator never rotates).
+    Nomad's FileSystem.List wants the read-fs capability; other folders are not simulated."""
+    if not cluster.options.logs_available:
+        raise ApiError(500, "No path to node")
+    alloc = cluster.find_alloc(alloc_id)
+    if alloc is None:
+        raise ApiError(404, f'Unknown allocation "{alloc_id}"')
+    acl.check(request.token, alloc.namespace, caps.READ_FS)
+    path = request.arg("path", "/").strip("/")
+    if path != "alloc/logs":
+        raise ApiError(501, f"the Nomad simulator lists only alloc/logs, not {path or '/'}")
+    files = []
+    for task in alloc.tasks:
+        started = (alloc.task_states.get(task) or {}).get("StartedAt", ZERO_TIME)
+        if started == ZERO_TIME:
+            continue  # logmon creates a task's files when the task starts
+        for kind in ("stdout", "stderr"):
+            size, modified = _log_file(alloc, task, kind, started)
+            files.append({"Name": f"{task}.{kind}.0", "IsDir": False, "Size": size, "FileMode": "-rw-r--r--",
+                          "ModTime": modified})
+    return Response(200, files)
+
+
+def _log_file(alloc: Allocation, task: str, kind: str, started: str) -> tuple[int, str]:
+    """A log file's size and last write: the real file of a task the client runs, else what write_log appended."""
+    if (task, kind) in alloc.log_files:
+        try:
+            stat = os.stat(alloc.log_files[(task, kind)])
+        except FileNotFoundError:
+            return 0, started
+        return stat.st_size, rfc3339(stat.st_mtime_ns)
+    written = alloc.log_times.get((task, kind))
+    return len(alloc.logs.get((task, kind), "").encode()), started if written is None else rfc3339(written)

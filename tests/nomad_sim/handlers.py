@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from . import acl as caps
 from .acl import Acl
 from .canonical import canonical_job
-from .client_fs import client_logs
+from .client_fs import client_logs, client_ls
 from .decode import STRICT_UNKNOWN, decode
 from .errors import ApiError, job_not_found, multierror
 
@@ -105,6 +105,8 @@ class Api:
             return self._pick({"PUT": self.alloc_restart, "POST": self.alloc_restart}, request), alloc_id
         if path.startswith("/v1/client/fs/logs/"):
             return self._pick({"GET": self.client_logs}, request), path.removeprefix("/v1/client/fs/logs/")
+        if path.startswith("/v1/client/fs/ls/"):
+            return self._pick({"GET": self.client_ls}, request), path.removeprefix("/v1/client/fs/ls/")
         if path.startswith("/v1/job/"):
             rest = path.removeprefix("/v1/job/")
             for suffix in JOB_SUFFIXES:
@@ -410,3 +412,7 @@ class Api:
     def client_logs(self, request: Request, alloc_id: str) -> Response:
         """GET /v1/client/fs/logs/:alloc_id."""
         return client_logs(self.cluster, self.acl, request, alloc_id)
+
+    def client_ls(self, request: Request, alloc_id: str) -> Response:
+        """GET /v1/client/fs/ls/:alloc_id."""
+        return client_ls(self.cluster, self.acl, request, alloc_id)

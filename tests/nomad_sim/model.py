@@ -61,6 +61,7 @@ class Allocation:
     health_index: int = 0
     logs: dict[tuple[str, str], str] = field(default_factory=dict)
     log_files: dict[tuple[str, str], str] = field(default_factory=dict)
+    log_times: dict[tuple[str, str], int] = field(default_factory=dict)  # the last write_log, ns since the epoch
     node_id: str = SIM_NODE_ID
     node_name: str = SIM_NODE_NAME
     # What the allocation reserves on its node (MHz, MB, MB of ephemeral disk), counted until it is terminal.

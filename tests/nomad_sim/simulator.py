@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from types import TracebackType
 from typing import Any
@@ -263,6 +264,7 @@ class NomadSimulator:
         with self.cluster.lock:
             alloc = self._alloc(alloc_id)
             alloc.logs[(task, stream)] = alloc.logs.get((task, stream), "") + text
+            alloc.log_times[(task, stream)] = time.time_ns()
 
     # -- internals ----------------------------------------------------------------------------------
 

@@ -1153,6 +1153,28 @@ def test_client_logs(sim: NomadSimulator) -> None:
     assert (off.status, off.text) == (500, "No path to node")
 
 
+def test_client_ls_lists_the_log_files_with_their_last_write(sim: NomadSimulator) -> None:
+    """fs/ls of alloc/logs: what --since reads its times from (Size, ModTime per file, as AllocFileInfo)."""
+    register(sim, web_job())
+    alloc = sim.allocations("shop")[0]
+    path = f"/v1/client/fs/ls/{alloc['ID']}?path=alloc/logs"
+    assert call(sim, "GET", path).json == []  # no task started: logmon has made no file yet
+    sim.start_allocations("shop")
+    before = time.time()
+    sim.write_log(alloc["ID"], "web", "line one\n")
+    files = {item["Name"]: item for item in call(sim, "GET", path).json}
+    assert sorted(files) == ["web.stderr.0", "web.stdout.0"]
+    assert (files["web.stdout.0"]["Size"], files["web.stdout.0"]["IsDir"]) == (9, False)
+    written = files["web.stdout.0"]["ModTime"]
+    assert written.endswith("Z") and written[:19] >= time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(before))
+    assert files["web.stderr.0"]["Size"] == 0
+    assert call(sim, "GET", f"/v1/client/fs/ls/{alloc['ID']}?path=/").status == 501  # only alloc/logs is simulated
+    assert call(sim, "GET", "/v1/client/fs/ls/0000?path=alloc/logs").text == 'Unknown allocation "0000"'
+    sim.enable_acl()
+    sim.add_token("logs-only", capabilities=frozenset({"read-job", "read-logs"}))
+    assert call(sim, "GET", path, token="logs-only").status == 403  # FileSystem.List wants read-fs
+
+
 # -- Go helpers ---------------------------------------------------------------------------------------
 
 

@@ -36,6 +36,7 @@ class Context:
     strict: bool = False
     timestamps: bool = True
     prefixes: bool = True
+    since: float | None = None
     exit_with: tuple[str, ...] = ()
     abort_on_exit: bool = False
 
@@ -43,7 +44,7 @@ class Context:
         """What a backend gets to see of this invocation."""
         out = self.output
         return Session(out=out.out, err=out.err, environ=self.environ, cwd=self.cwd, color=out.color,
-                       timestamps=self.timestamps, prefixes=self.prefixes, exit_with=self.exit_with,
+                       timestamps=self.timestamps, prefixes=self.prefixes, since=self.since, exit_with=self.exit_with,
                        abort_on_exit=self.abort_on_exit)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -12,6 +13,7 @@ from procfleet.actions.context import Context, backend_name, load_formation, ope
 from procfleet.backend import Backend, Outcome, Status, WaitOptions, max_count
 from procfleet.errors import NotRunning, UsageError
 from procfleet.locks import app_lock
+from procfleet.loglines import parse_since
 from procfleet.model import Formation
 from procfleet.plan import Plan, fingerprint_for, make_plan
 from procfleet.scaling import parse_specs, resolve_targets
@@ -150,8 +152,10 @@ def ps(ctx: Context, types: Sequence[str] = ()) -> Status:
                                instances=tuple(i for i in status.instances if i.process in types))
 
 
-def logs(ctx: Context, types: Sequence[str], follow: bool, tail: int | None) -> None:
-    """Print the app's logs, optionally only some types."""
+def logs(ctx: Context, types: Sequence[str], follow: bool, tail: int | None, since: str | None = None) -> None:
+    """Print the app's logs, optionally only some types, only the last lines, only those written since a time."""
+    if since is not None:  # a bad --since is a usage error before anything is read
+        ctx = dataclasses.replace(ctx, since=parse_since(since, time.time()))
     formation, backend = _open(ctx)
     _known_types(formation, types)
     backend.logs(formation, types, follow, tail)

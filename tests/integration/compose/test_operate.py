@@ -59,7 +59,7 @@ def test_logs_by_type_tail_and_follow(app: ComposeApp) -> None:
     assert "started worker" in everything and "tick" in everything
     tail = app.ok("logs", "worker", "--tail", "1").out.splitlines()
     assert len(tail) == 2 and all("tick" in line for line in tail)
-    assert {line.split("|")[0].strip() for line in tail} == {"worker.1", "worker.2"}  # procfleet's instance names
+    assert {line.split("|")[0].split()[-1] for line in tail} == {"worker.1", "worker.2"}  # procfleet's instance names
     unknown = app.cli("logs", "wroker")
     assert unknown.code == 2 and 'did you mean "worker"' in unknown.err
 

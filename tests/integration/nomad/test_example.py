@@ -79,7 +79,7 @@ def test_example_03_nomad(project: Project, agent: Agent) -> None:
             return result.out if "finished job 1" in result.out and "tick (20s)" in result.out else ""
         logs = eventually(logged, timeout=30, what="worker and clock output")
         # the shell saw TICK=20 in ${TICK:-30}: Nomad's client passed it through, escaped
-        assert re.search(r"^clock\.1 +\| tick \(20s\)$", logs, re.MULTILINE), logs
+        assert re.search(r"^\d\d:\d\d:\d\d clock\.1 +\| tick \(20s\)$", logs, re.MULTILINE), logs
 
         worker = next(run for run in sim.client.runs.values() if run.alloc.group == "worker")
         down = project.cli("down")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -43,12 +46,13 @@ def test_ps_of_an_app_that_is_not_deployed(project: Project) -> None:
     assert result.code == 0
     assert f"nothing of {project.app} runs on nomad" in result.err and "procfleet deploy -b nomad" in result.err
     logs = project.cli("logs", "-b", "nomad")
-    assert logs.code == 1 and f"job {project.app} does not exist at" in logs.err
+    assert logs.code == 1 and f"nothing to show: {project.app} is not deployed on nomad" in logs.err
 
 
 @pytest.mark.scripted
 def test_logs_through_the_client_fs_api(project: Project, agent: Agent) -> None:
-    """stdout to stdout and stderr to stderr, each line prefixed with the instance, --tail per stream."""
+    """stdout to stdout and stderr to stderr, each line prefixed with the time it was read and the instance,
+    --tail per stream."""
     sim = agent.simulator()
     project.write()
     assert project.cli("deploy", "-b", "nomad").code == 0
@@ -58,10 +62,11 @@ def test_logs_through_the_client_fs_api(project: Project, agent: Agent) -> None:
         sim.write_log(alloc["ID"], alloc["TaskGroup"], f"{name} warning\n", stream="stderr")
     result = project.cli("logs", "web", "-b", "nomad")
     assert result.code == 0, result.err
-    assert result.out.splitlines() == ["web.1 | web[0] started", "web.1 | web[0] ready",
-                                       "web.2 | web[1] started", "web.2 | web[1] ready"]
-    assert result.err.splitlines() == ["web.1 | web[0] warning", "web.2 | web[1] warning"]
-    tail = project.cli("logs", "--tail", "1", "-b", "nomad")
+    assert [line[9:] for line in result.out.splitlines()] == ["web.1 | web[0] started", "web.1 | web[0] ready",
+                                                              "web.2 | web[1] started", "web.2 | web[1] ready"]
+    assert all(re.match(r"\d\d:\d\d:\d\d ", line) for line in result.out.splitlines())
+    assert [line[9:] for line in result.err.splitlines()] == ["web.1 | web[0] warning", "web.2 | web[1] warning"]
+    tail = project.cli("logs", "--tail", "1", "--no-timestamps", "-b", "nomad")
     assert tail.out.splitlines() == ["web.1    | web[0] ready", "web.2    | web[1] ready",
                                      "worker.1 | worker[0] ready"]
     logs = [r for r in sim.requests if r.path.startswith("/v1/client/fs/logs/")]
@@ -79,12 +84,12 @@ def test_logs_follow_reads_every_stream_at_once(project: Project, agent: Agent) 
     (worker,) = [a for a in sim.allocations(project.app) if a["TaskGroup"] == "worker"]
     sim.write_log(worker["ID"], "worker", "one\ntwo\n")
     sim.write_log(worker["ID"], "worker", "oops\n", stream="stderr")
-    everything = project.cli("logs", "-f", "worker", "-b", "nomad")
+    everything = project.cli("logs", "-f", "worker", "--no-timestamps", "-b", "nomad")
     assert everything.code == 0, everything.err
     assert everything.out.splitlines() == ["worker.1 | one", "worker.1 | two"]
     assert everything.err.splitlines() == ["worker.1 | oops"]
     sim.clear_requests()
-    tail = project.cli("logs", "-f", "--tail", "1", "worker", "-b", "nomad")
+    tail = project.cli("logs", "-f", "--tail", "1", "worker", "--no-timestamps", "-b", "nomad")
     assert tail.code == 0, tail.err
     assert tail.out.splitlines() == ["worker.1 | two"] and tail.err.splitlines() == ["worker.1 | oops"]
     asked = {(r.query["follow"][0], r.query["origin"][0]) for r in sim.requests if "/client/fs/logs/" in r.path}
@@ -102,7 +107,7 @@ def test_logs_of_an_allocation_that_has_not_started(project: Project, agent: Age
     assert project.cli("scale", "worker=2", "-b", "nomad").code == 0
     running = next(a for a in sim.allocations(project.app) if a["Name"].endswith("worker[0]"))
     sim.write_log(running["ID"], "worker", "working\n")
-    result = project.cli("logs", "worker", "-b", "nomad")
+    result = project.cli("logs", "worker", "--no-timestamps", "-b", "nomad")
     assert result.code == 0, result.err
     assert result.out.splitlines() == ["worker.1 | working"]
     assert result.err.startswith("worker.2 | (no logs: ")
@@ -113,6 +118,35 @@ def test_logs_of_an_allocation_that_has_not_started(project: Project, agent: Age
             sim.fail_allocation(alloc["ID"])
     sim.set_logs_available(False)
     assert project.cli("logs", "worker", "-b", "nomad").code == 1  # none could be read
+
+
+@pytest.mark.scripted
+def test_logs_since_skips_the_log_files_not_written_to_since(project: Project, agent: Agent) -> None:
+    """Nomad keeps no time per line: --since lists each allocation's log files (fs/ls) and reads only those
+    written to since then, from where they begin; a type quiet since has nothing to show (exit 0)."""
+    sim = agent.simulator()
+    project.write()
+    assert project.cli("deploy", "-b", "nomad").code == 0
+    allocs = {alloc["TaskGroup"]: alloc for alloc in sim.allocations(project.app)}
+    sim.write_log(allocs["web"]["ID"], "web", "early\n")
+    sim.write_log(allocs["worker"]["ID"], "worker", "early\n")
+    time.sleep(0.05)
+    since = datetime.now(UTC).isoformat()
+    time.sleep(0.05)
+    sim.write_log(allocs["worker"]["ID"], "worker", "late\n")
+    recent = project.cli("logs", "--since", since, "--no-timestamps", "-b", "nomad")
+    assert (recent.code, recent.out.splitlines()) == (0, ["worker.1 | early", "worker.1 | late"])  # the file whole
+    assert any(r.path.startswith("/v1/client/fs/ls/") and r.query["path"] == ["alloc/logs"] for r in sim.requests)
+    quiet = project.cli("logs", "web", "--since", since, "-b", "nomad")
+    assert (quiet.code, quiet.out) == (0, "")
+    assert quiet.err.startswith(f"nothing to show: no log line from web of {project.app} on nomad since ")
+    sim.clear_requests()
+    follow = project.cli("logs", "-f", "--since", since, "--no-timestamps", "web", "worker", "-b", "nomad")
+    assert follow.out.splitlines() == ["worker.1 | early", "worker.1 | late"], follow.err
+    asked = {(r.path.rsplit("/", 1)[-1][:8], r.query["type"][0], r.query["origin"][0]) for r in sim.requests
+             if "/client/fs/logs/" in r.path}  # the worker's stdout from its start, every quiet stream from its end
+    assert (allocs["worker"]["ID"][:8], "stdout", "start") in asked and all(
+        origin == "end" for alloc, stream, origin in asked if (alloc, stream) != (allocs["worker"]["ID"][:8], "stdout"))
 
 
 def test_logs_when_the_agent_cannot_serve_them(project: Project, agent: Agent) -> None:

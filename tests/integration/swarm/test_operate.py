@@ -56,7 +56,7 @@ def test_ps_logs_and_run(app: SwarmApp) -> None:
     assert "started worker.1" in everything and "started worker.2" in everything and "tick" in everything
     tail = app.ok("logs", "worker", "--tail", "1").out.splitlines()
     assert len(tail) == 2 and all(line.rstrip().endswith("| tick") for line in tail)
-    assert {line.split("|")[0].strip() for line in tail} == {"worker.1", "worker.2"}  # not Swarm's own prefix
+    assert {line.split("|")[0].split()[-1] for line in tail} == {"worker.1", "worker.2"}  # not Swarm's own prefix
     unknown = app.cli("logs", "wroker")
     assert unknown.code == 2 and 'did you mean "worker"' in unknown.err
     follow = subprocess.Popen([sys.executable, "-m", "procfleet", "logs", "-b", "swarm", "-f", "--tail", "0"],

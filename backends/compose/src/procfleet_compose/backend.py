@@ -10,7 +10,8 @@ from typing import Any, ClassVar
 
 from procfleet.backend import FEATURES, ExportedApp, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
 from procfleet.diff import exported_definitions
-from procfleet.errors import NotRunning, PlatformError, UsageError
+from procfleet.errors import PlatformError, UsageError
+from procfleet.loglines import log_writer, not_deployed
 from procfleet.model import App, Formation, ProcessType, fingerprint
 from procfleet.plan import Plan
 from procfleet.validation import Where
@@ -172,12 +173,21 @@ class ComposeBackend:
         return self.observe(formation)[0]
 
     def logs(self, formation: Formation, types: Sequence[str], follow: bool, tail: int | None) -> None:
-        """`docker compose logs [TYPE…] [-f] [--tail N]`."""
+        """`docker compose logs --timestamps [TYPE…] [-f] [--tail N] [--since T]` of the services that exist."""
         stored = self.stored(formation)
-        if stored is None and not self.owned_containers(formation):
-            raise NotRunning(f"{formation.app.name} is not deployed on compose: run `procfleet deploy -b compose`")
-        self._document(formation, stored)
-        self.engine(formation).logs(types, follow, tail, self.session.out, self.session.err)
+        containers = [c for c in self.owned_containers(formation) if not c.oneoff]
+        if stored is None and not containers:
+            raise not_deployed(formation.app.name, self.name)
+        document = self._document(formation, stored)
+        # a type not in the project (added to the formation since, or never deployed) has no lines to show; Compose
+        # would refuse the whole command for it
+        services = [name for name in types if name in (document.get("services") or {})]
+        names = [f"{c.process}.{c.number}" for c in containers if not types or c.process in types]
+        writer = log_writer(self.session, formation, self.name, types, names)
+        if services or not types:
+            self.engine(formation).logs(services, follow, tail, self.session.since, writer)
+        if not follow:
+            writer.finish()
 
     def run(self, formation: Formation, argv: Sequence[str], process: str | None) -> int:
         """A one-off container of the type's service (the first type by default): image, env, network."""

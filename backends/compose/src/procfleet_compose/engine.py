@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, TextIO, cast
 
 from procfleet import dockerjson
 from procfleet.errors import PlatformError
-from procfleet.lognames import RenamedLines, compose_prefix
+from procfleet.loglines import LogWriter, docker_since
+from procfleet.lognames import compose_line, into
 from procfleet.model import Formation
 from procfleet_compose import failures
 from procfleet_compose.status import PROJECT_LABEL, Container, parse
@@ -130,19 +131,19 @@ class Engine:
         with self.translated("docker compose down failed"):
             self.client.compose.down(remove_orphans=True, quiet=True)
 
-    def logs(self, services: Sequence[str], follow: bool, tail: int | None, out: TextIO, err: TextIO) -> None:
-        """`docker compose logs`, copied line by line."""
-        # each line under the instance's name (web.1), not Compose's `web-1`
-        renamed = {"stdout": RenamedLines(out, compose_prefix()), "stderr": RenamedLines(err, compose_prefix())}
+    def logs(self, services: Sequence[str], follow: bool, tail: int | None, since: float | None,
+             writer: LogWriter) -> None:
+        """`docker compose logs --timestamps`, each line under the instance's name (web.1, not Compose's `web-1`)
+        and the time the engine received it."""
+        feeds = {"stdout": into(writer, compose_line, False), "stderr": into(writer, compose_line, True)}
         with self.translated("docker compose logs failed"):
             try:
-                for source, line in self.client.compose.logs(list(services), tail=None if tail is None else str(tail),
-                                                             follow=follow, stream=True):
-                    stream = renamed["stderr" if source == "stderr" else "stdout"]
-                    stream.write(line.decode(errors="replace"))
-                    stream.flush()
+                for source, line in self.client.compose.logs(
+                        list(services), tail=None if tail is None else str(tail), follow=follow, timestamps=True,
+                        since=None if since is None else docker_since(since), stream=True):
+                    feeds["stderr" if source == "stderr" else "stdout"].write(line.decode(errors="replace"))
             finally:
-                for stream in renamed.values():
+                for stream in feeds.values():
                     stream.close()
 
     def run(self, service: str, command: str, tty: bool, out: TextIO, err: TextIO) -> int:

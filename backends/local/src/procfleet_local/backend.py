@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from procfleet.backend import LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
 from procfleet.diff import with_app_settings
 from procfleet.errors import NotConverged, NotRunning, UsageError
+from procfleet.loglines import LogLine, log_writer, not_deployed
 from procfleet.model import Formation, ProcessType
 from procfleet.plan import Plan
 from procfleet.validation import Where
@@ -17,8 +18,6 @@ from procfleet_local import foreground, oneoff, runtime
 from procfleet_local import options as local_options
 from procfleet_local.client import Client
 from procfleet_local.instances import port_for, port_overflow, type_fingerprint
-from procfleet_local.logbook import Chunk
-from procfleet_local.output import color_code, format_chunk
 from procfleet_local.render import file_counts, render_instances, render_procfile
 from procfleet_local.wire import formation_from_wire, formation_to_wire, status_from_wire
 
@@ -110,18 +109,20 @@ class LocalBackend:
         return status_from_wire(snapshot["status"])
 
     def logs(self, formation: Formation, types: Sequence[str], follow: bool, tail: int | None) -> None:
-        """Print the supervisor's buffered lines (the last `tail` of each instance), then follow."""
-        out = self.session.out
-        positions = {name: index for index, name in enumerate(formation.processes)}
-        with self._require(formation, "show logs") as client:
-            width = int(client.request("logs", types=list(types), tail=tail, follow=follow).get("width", 0))
+        """Print the supervisor's buffered lines (the last `tail` of each instance, those since --since), then
+        follow; each line carries the time the supervisor read it from the instance's pipe."""
+        client = self._connect(formation)
+        if client is None:
+            raise not_deployed(formation.app.name, self.name)
+        with client:
+            reply = client.request("logs", types=list(types), tail=tail, since=self.session.since, follow=follow)
+            writer = log_writer(self.session, formation, self.name, types, width=int(reply.get("width", 0)))
             for message in client.stream():
-                chunk = Chunk(0, message["t"], message["n"], message["p"], tuple(message["l"]))
-                width = max(width, len(chunk.name))
-                color = color_code(positions.get(chunk.process or "")) if self.session.color else None
-                out.write(format_chunk(chunk, width, color, timestamp=self.session.timestamps,
-                                       prefix=self.session.prefixes))
-                out.flush()
+                name, process, at = str(message["n"]), message["p"], float(message["a"])
+                for text in message["l"]:
+                    writer.write(LogLine(name, process, str(text), at))
+        if not follow:
+            writer.finish()
 
     def run(self, formation: Formation, argv: Sequence[str], process: str | None) -> int:
         """Run a one-off command with the app's env (the type's too, and a free PORT of its, if given)."""

@@ -2,11 +2,11 @@
 
 Requests: {"op": "status"} · {"op": "scale", "targets": {"web": 3}} ·
 {"op": "reconcile", "formation": {…}, "counts": {"web": 2}} · {"op": "restart", "types": ["web"]} · {"op": "down"} ·
-{"op": "logs", "types": ["web"], "tail": 10, "follow": false}.
+{"op": "logs", "types": ["web"], "tail": 10, "since": 1700000000.5, "follow": false}.
 Replies: {"ok": true, "status": {…}, "pid": N, "fingerprints": {…}, "removed": […], "rolling": […]}, or
 {"ok": false, "error": "one line", "exit_code": 2}. `logs` replies {"ok": true, "width": N} (N: the name
-column's width), then one {"t": "HH:MM:SS", "n": "web.1", "p": "web", "l": [lines]} per chunk, then
-{"end": true} unless following.
+column's width), then one {"a": seconds since the epoch, "n": "web.1", "p": "web", "l": [lines]} per chunk,
+then {"end": true} unless following.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def _parse(line: bytes) -> dict[str, Any] | None:
 
 def chunk_to_wire(chunk: Chunk) -> bytes:
     """One logs record."""
-    return json.dumps({"t": chunk.stamp, "n": chunk.name, "p": chunk.process, "l": chunk.lines}).encode() + b"\n"
+    return json.dumps({"a": chunk.at, "n": chunk.name, "p": chunk.process, "l": chunk.lines}).encode() + b"\n"
 
 
 class ControlServer:
@@ -156,15 +156,24 @@ class ControlServer:
         snapshot = supervisor.status()
         return {"ok": True, **snapshot, "status": status_to_wire(snapshot["status"])}
 
+    def _width(self, types: list[str]) -> int:
+        """The name column of `logs`: as the supervisor prints it for everything; for some types, their longest
+        instance name (those that run and those whose lines it still keeps)."""
+        if not types:
+            return self._supervisor.printer.width
+        names = [*self._supervisor.instance_names(types), *self._logbook.names(types)]
+        return max((len(name) for name in names), default=0)
+
     async def _logs(self, request: dict[str, Any], reader: asyncio.StreamReader,
                     writer: asyncio.StreamWriter) -> None:
-        types, tail = request.get("types") or [], request.get("tail")
-        if not isinstance(types, list) or not (tail is None or isinstance(tail, int)):
-            writer.write(b'{"ok": false, "error": "bad request: logs wants a list of types and an integer tail", '
-                         b'"exit_code": 2}\n')
+        types, tail, since = request.get("types") or [], request.get("tail"), request.get("since")
+        if not isinstance(types, list) or not (tail is None or isinstance(tail, int)) or not (
+                since is None or isinstance(since, int | float)):
+            writer.write(b'{"ok": false, "error": "bad request: logs wants a list of types, an integer tail and '
+                         b'a number since", "exit_code": 2}\n')
             return
-        writer.write(json.dumps({"ok": True, "width": self._supervisor.printer.width}).encode() + b"\n")
-        writer.writelines(chunk_to_wire(chunk) for chunk in self._logbook.tail(types, tail))
+        writer.write(json.dumps({"ok": True, "width": self._width(types)}).encode() + b"\n")
+        writer.writelines(chunk_to_wire(chunk) for chunk in self._logbook.tail(types, tail, since))
         if not request.get("follow"):
             writer.write(b'{"end": true}\n')
             await writer.drain()
@@ -172,6 +181,8 @@ class ControlServer:
 
         def forward(chunk: Chunk) -> None:
             if writer.is_closing():  # the reader hung up; the loop below unfollows in a moment
+                return
+            if since is not None and chunk.at < since:  # a --since still ahead: from then on, as docker does
                 return
             if writer.transport.get_write_buffer_size() > FOLLOW_BACKLOG:
                 self._logbook.unfollow(key)

@@ -15,7 +15,7 @@ class Chunk:
     """Lines one instance wrote in one read, stamped once: the unit buffered, sent and printed."""
 
     seq: int
-    stamp: str  # HH:MM:SS
+    at: float  # when it was read from the instance's pipe, in seconds since the epoch
     name: str  # web.1, or "system"
     process: str | None  # the type; None for the supervisor's own lines
     lines: tuple[str, ...]
@@ -24,9 +24,10 @@ class Chunk:
 Follower = Callable[[Chunk], None]
 
 
-def wanted(chunk: Chunk, types: Collection[str]) -> bool:
-    """Whether a `logs TYPE…` filter keeps this chunk (no filter: everything, the supervisor's lines too)."""
-    return not types or chunk.process in types
+def wanted(chunk: Chunk, types: Collection[str], since: float | None = None) -> bool:
+    """Whether a `logs TYPE…` filter keeps this chunk (no filter: everything, the supervisor's lines too), and
+    `--since`: only what was written from then on."""
+    return (not types or chunk.process in types) and (since is None or chunk.at >= since)
 
 
 class Logbook:
@@ -40,9 +41,9 @@ class Logbook:
         self._followers: dict[int, tuple[Collection[str], Follower]] = {}
         self._ids = itertools.count()
 
-    def add(self, name: str, process: str | None, stamp: str, lines: list[str]) -> Chunk:
+    def add(self, name: str, process: str | None, at: float, lines: list[str]) -> Chunk:
         """Record lines and hand them to every follower whose filter wants them."""
-        chunk = Chunk(next(self._seq), stamp, name, process, tuple(lines))
+        chunk = Chunk(next(self._seq), at, name, process, tuple(lines))
         chunks = self._chunks.setdefault(name, deque())
         chunks.append(chunk)
         size = self._sizes.get(name, 0) + len(lines)
@@ -55,21 +56,26 @@ class Logbook:
                 follower(chunk)
         return chunk
 
-    def tail(self, types: Collection[str], count: int | None) -> list[Chunk]:
-        """The last `count` lines of each wanted instance (all it keeps when None), in the order written."""
+    def tail(self, types: Collection[str], count: int | None, since: float | None = None) -> list[Chunk]:
+        """The last `count` lines of each wanted instance (all it keeps when None), written since `since` if given,
+        in the order written."""
         picked: list[Chunk] = []
         for chunks in self._chunks.values():
             if not chunks or not wanted(chunks[0], types):
                 continue
             need = self._limit if count is None else count
             for chunk in reversed(chunks):
-                if need <= 0:
+                if need <= 0 or not wanted(chunk, (), since):
                     break
                 lines = chunk.lines[-need:]
                 picked.append(chunk if len(lines) == len(chunk.lines) else
-                              Chunk(chunk.seq, chunk.stamp, chunk.name, chunk.process, lines))
+                              Chunk(chunk.seq, chunk.at, chunk.name, chunk.process, lines))
                 need -= len(lines)
         return sorted(picked, key=lambda chunk: chunk.seq)
+
+    def names(self, types: Collection[str]) -> list[str]:
+        """The instances whose lines it keeps, of these types (every one, the supervisor too, when none)."""
+        return [name for name, chunks in self._chunks.items() if chunks and wanted(chunks[0], types)]
 
     def follow(self, types: Collection[str], follower: Follower) -> int:
         """Start passing new chunks to follower; returns an id for unfollow."""

@@ -6,30 +6,17 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
+from procfleet.loglines import Clock, color_code, render
 from procfleet_local.logbook import Chunk, Logbook
 
 SYSTEM = "system"  # the supervisor's own lines, named as Foreman and Honcho name theirs
-# Honcho's palette, in its order (honcho/colour.py get_colours): cyan, yellow, green, magenta, red, blue, then
-# the intense ones; the first types get the colors people already associate with web and worker.
-COLORS = ("36", "33", "32", "35", "31", "34", "36;1", "33;1", "32;1", "35;1", "31;1", "34;1")
 PARTIAL_LIMIT = 64 * 1024  # a line longer than this is printed in pieces rather than held without bound
 
 
-def color_code(position: int | None) -> str:
-    """The ANSI color of the type at this position in the file; the supervisor's lines are bold."""
-    return "1" if position is None else COLORS[position % len(COLORS)]
-
-
-def format_chunk(chunk: Chunk, width: int, color: str | None, *, timestamp: bool = True, prefix: bool = True) -> str:
-    """The printed form of a chunk: one prefixed line per line, the prefix colored when asked; without the time
-    (honcho's --no-timestamp) or without any prefix (the process's own lines, as they are)."""
-    if not prefix:
-        return "\n".join(chunk.lines) + "\n"
-    head = f"{chunk.stamp} " if timestamp else ""
-    head = f"{head}{chunk.name.ljust(width)} | "
-    if color:
-        head = f"\033[{color}m{head}\033[0m"
-    return head + ("\n" + head).join(chunk.lines) + "\n"
+def format_chunk(chunk: Chunk, width: int, color: str | None, clock: Clock, *, timestamp: bool = True,
+                 prefix: bool = True) -> str:
+    """The printed form of a chunk, in the shape `procfleet logs` prints on every backend (loglines.render)."""
+    return render(clock.stamp(chunk.at), chunk.name, width, color, chunk.lines, timestamps=timestamp, prefixes=prefix)
 
 
 class Printer:
@@ -48,6 +35,7 @@ class Printer:
         self._partial: dict[str, bytes] = {}
         self._positions: dict[str, int] = {}
         self._width = len(SYSTEM)
+        self._clock = Clock()
 
     @property
     def width(self) -> int:
@@ -104,11 +92,11 @@ class Printer:
             # CRLF and a lone CR end a line, as honcho reads output (str.splitlines) and Foreman strips them: a
             # Windows-style line or a progress bar's carriage returns never reach the terminal to overwrite prefixes
             text = text.removesuffix("\r").replace("\r\n", "\n").replace("\r", "\n")
-        stamp = time.strftime("%H:%M:%S")
         lines = text.split("\n")
-        chunk = self._logbook.add(name, process, stamp, lines)
+        chunk = self._logbook.add(name, process, time.time(), lines)
         color = color_code(None if process is None else self._positions.get(process, 0)) if self._color else None
-        self._pending.append(format_chunk(chunk, self._width, color, timestamp=self._timestamp, prefix=self._prefix))
+        self._pending.append(format_chunk(chunk, self._width, color, self._clock, timestamp=self._timestamp,
+                                          prefix=self._prefix))
         if not self._flush_scheduled:
             self._flush_scheduled = True
             self._schedule(self.flush)

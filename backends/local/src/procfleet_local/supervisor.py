@@ -6,7 +6,7 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -383,6 +383,11 @@ class Supervisor:
         names = [f"{name}.{max(state.desired, len(state.slots), 1)}" for name, state in self.types.items()]
         positions = {name: index for index, name in enumerate(self.formation.processes)}
         self.printer.reserve(names, positions)
+
+    def instance_names(self, types: Collection[str]) -> list[str]:
+        """The names of these types' instances, those that run and those wanted, for `logs TYPE…` to align."""
+        return [f"{name}.{number}" for name, state in self.types.items() if name in types
+                for number in {*state.slots, *range(1, state.desired + 1)}]
 
     # Reporting.
 

@@ -15,6 +15,7 @@ from procfleet import imagebuild
 from procfleet.backend import FEATURES, ExportedApp, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
 from procfleet.diff import exported_definitions
 from procfleet.errors import NotConverged, NotRunning, PlatformError, UsageError
+from procfleet.loglines import log_writer, not_deployed
 from procfleet.model import App, Formation, ProcessType
 from procfleet.plan import Plan
 from procfleet.validation import Where
@@ -47,6 +48,10 @@ class NomadBackend:
     differences: ClassVar[dict[str, str]] = {
         "restart-on-success": 'a service task is restarted after exit 0 too: "on-failure" restarts it (up to its '
                               "attempts) as after a failure",
+        "log-time": "Nomad keeps no time per line: a line shows when procfleet read it (with -f as it comes, "
+                    "otherwise the moment of the read, the same for every line)",
+        "log-since": "Nomad keeps only each log file's last write (fs/ls ModTime): a task's files untouched since "
+                     "then are skipped, a file written to since is shown whole, its older lines too",
     }
 
     def __init__(self, session: Session) -> None:
@@ -91,13 +96,19 @@ class NomadBackend:
         return build_status(formation.app.name, job, allocs, formation.processes, scale)
 
     def logs(self, formation: Formation, types: Sequence[str], follow: bool, tail: int | None) -> None:
-        """Each allocation's stdout and stderr through the client fs API."""
-        from procfleet_nomad.logs import show_logs
+        """Each allocation's stdout and stderr through the client fs API (times as `differences` says)."""
+        from procfleet_nomad.logs import chosen, label, show_logs
 
-        self._deployed(formation)
+        try:
+            self._deployed(formation)
+        except NotRunning as exc:  # said as every backend says it
+            raise not_deployed(formation.app.name, self.name) from exc
         client = self._nomad(formation)
-        allocs = client.allocations(job_id(formation)).body or []
-        show_logs(client, allocs, types, follow, tail, self.session.out, self.session.err)
+        allocs = chosen(client.allocations(job_id(formation)).body or [], types)
+        writer = log_writer(self.session, formation, self.name, types, [label(alloc) for alloc in allocs])
+        show_logs(client, allocs, follow, tail, self.session.since, writer)
+        if not follow:
+            writer.finish()
 
     def definitions(self, formation: Formation) -> Mapping[str, ProcessType] | None:
         """Each group as the job runs it (GET /v1/job/:id), read back."""

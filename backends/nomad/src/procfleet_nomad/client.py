@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 import requests
 from nomad.api import Evaluation, Job, Jobs, Nodes
 from nomad.api.client import allocation as client_allocation
-from nomad.api.client import stream_logs
+from nomad.api.client import ls, stream_logs
 from nomad.api.exceptions import (
     BaseNomadException,
     TimeoutNomadException,
@@ -119,6 +119,7 @@ class NomadClient:
         self._nodes_api = Nodes(**settings)
         self._client_alloc = client_allocation(**settings)
         self._logs = stream_logs(**settings)
+        self._ls = ls(**settings)
 
     # -- jobs ---------------------------------------------------------------------------------------
 
@@ -196,18 +197,27 @@ class NomadClient:
 
     # -- logs ---------------------------------------------------------------------------------------
 
-    def read_log(self, alloc_id: str, task: str, stream: str, *, tail_bytes: int | None) -> str:
-        """A task's stdout or stderr as plain text: all of it, or the last tail_bytes bytes."""
+    def read_log(self, alloc_id: str, task: str, stream: str, *, tail_bytes: int | None, start: int = 0) -> str:
+        """A task's stdout or stderr as plain text: all of it from byte `start` on, or the last tail_bytes bytes."""
         params = {"task": task, "type": stream, "plain": "true", "follow": "false",
-                  "origin": "start" if tail_bytes is None else "end", "offset": str(tail_bytes or 0)}
+                  "origin": "start" if tail_bytes is None else "end",
+                  "offset": str(start if tail_bytes is None else tail_bytes)}
         response = self._send(self._logs, _id(alloc_id), method="get", params=params,
                               what=f"reading the {stream} of allocation {alloc_id[:8]}")
         return response.content.decode(errors="replace")
 
-    def follow_log(self, alloc_id: str, task: str, stream: str, *, from_start: bool) -> Iterator[str]:
-        """A task's stdout or stderr line by line as it grows: all of it first, or only what comes next."""
+    def log_files(self, alloc_id: str) -> list[Json]:
+        """GET /v1/client/fs/ls/:alloc?path=alloc/logs: each rotated log file's Name, Size and ModTime (the only
+        times Nomad keeps of a task's output); needs the read-fs capability."""
+        files: list[Json] = self._json(self._ls, _id(alloc_id), method="get", params={"path": "alloc/logs"},
+                                       shape="list", what=f"listing the log files of allocation {alloc_id[:8]}").body
+        return files
+
+    def follow_log(self, alloc_id: str, task: str, stream: str, *, from_start: bool, start: int = 0) -> Iterator[str]:
+        """A task's stdout or stderr line by line as it grows: all of it first (from byte `start` on), or only
+        what comes next."""
         params = {"task": task, "type": stream, "plain": "true", "follow": "true",
-                  "origin": "start" if from_start else "end", "offset": "0"}
+                  "origin": "start" if from_start else "end", "offset": str(start if from_start else 0)}
         response = self._send(self._logs, _id(alloc_id), method="get", params=params, stream=True, timeout=None,
                               what=f"following the {stream} of allocation {alloc_id[:8]}")
         with response:

@@ -12,6 +12,7 @@ from procfleet import imagebuild
 from procfleet.backend import FEATURES, ExportedApp, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
 from procfleet.diff import exported_definitions
 from procfleet.errors import NotConverged, NotRunning, PlatformError, UsageError
+from procfleet.loglines import log_writer, not_deployed
 from procfleet.model import Formation, ProcessType, fingerprint
 from procfleet.plan import Plan
 from procfleet.units import format_duration
@@ -185,15 +186,18 @@ class SwarmBackend:
         return self.observe(formation)[0]
 
     def logs(self, formation: Formation, types: Sequence[str], follow: bool, tail: int | None) -> None:
-        """`docker service logs [-f] [--tail N]` of each type's service (all of them at once with -f)."""
-        services = {s.process: s.name for s in self.owned_services(formation)}
+        """`docker service logs --timestamps [-f] [--tail N] [--since T]` of each type's service (all of them at
+        once with -f); a type with no service has no lines."""
+        services = {s.process: s for s in self.owned_services(formation)}
         if not services:
-            raise NotRunning(self._not_deployed(formation))
-        missing = [name for name in types if name not in services]
-        if missing:
-            raise UsageError(f"{', '.join(missing)}: not deployed on swarm; run `procfleet deploy -b swarm`")
-        names = [services[name] for name in (types or [n for n in formation.processes if n in services])]
-        self.engine(formation).logs(names, follow, tail, self.session.out, self.session.err)
+            raise not_deployed(formation.app.name, self.name)
+        chosen = [services[name] for name in (types or formation.processes) if name in services]
+        writer = log_writer(self.session, formation, self.name, types,
+                            [f"{s.process}.{s.replicas}" for s in chosen if s.replicas])
+        if chosen:
+            self.engine(formation).logs([s.name for s in chosen], follow, tail, self.session.since, writer)
+        if not follow:
+            writer.finish()
 
     def run(self, formation: Formation, argv: Sequence[str], process: str | None) -> int:
         """A one-off container of the type (the first by default) on this node, on the stack's network."""

@@ -18,7 +18,8 @@ from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 from procfleet import dockerjson
 from procfleet.errors import PlatformError
-from procfleet.lognames import RenamedLines, swarm_prefix
+from procfleet.loglines import LogWriter, docker_since
+from procfleet.lognames import into, swarm_line
 from procfleet_swarm import failures
 from procfleet_swarm.status import NAMESPACE_LABEL, Service, Snapshot, Task, parse_service, parse_task
 
@@ -227,20 +228,25 @@ class Engine:
             out, err = self._both("stack", "rm", self.stack)
         return failures.output_lines([*out.splitlines(), *err.splitlines()])
 
-    def logs(self, services: Sequence[str], follow: bool, tail: int | None, out: TextIO, err: TextIO) -> None:
-        """`docker service logs` per service, one after another, or all at once when following."""
-        options = [*(["--follow"] if follow else []), *(["--tail", str(tail)] if tail is not None else [])]
+    def logs(self, services: Sequence[str], follow: bool, tail: int | None, since: float | None,
+             writer: LogWriter) -> None:
+        """`docker service logs --timestamps` per service, one after another, or all at once when following; each
+        line under the instance's name (web.1, not Swarm's `<stack>_web.1.<task>@<node>`) and the time the engine
+        received it."""
+        options = ["--timestamps", *(["--follow"] if follow else []),
+                   *(["--tail", str(tail)] if tail is not None else []),
+                   *(["--since", docker_since(since)] if since is not None else [])]
         commands = [[*self.docker, "service", "logs", *options, name] for name in services]
-        # each line under the instance's name (web.1), not Swarm's `<stack>_web.1.<task>@<node>`
-        renamed_out, renamed_err = (RenamedLines(target, swarm_prefix(self.stack)) for target in (out, err))
+        parse = swarm_line(self.stack)
+        out, err = into(writer, parse, False), into(writer, parse, True)
         try:
             for batch in ([commands] if follow else [[command] for command in commands]):
-                codes, problems = _copy_output(batch, cast(TextIO, renamed_out), cast(TextIO, renamed_err))
+                codes, problems = _copy_output(batch, cast(TextIO, out), cast(TextIO, err))
                 if any(codes):
                     raise PlatformError(f"docker service logs failed: {failures.explain(problems)}")
         finally:
-            renamed_out.close()
-            renamed_err.close()
+            out.close()
+            err.close()
 
     def run(self, command: Sequence[str], env: Mapping[str, str], tty: bool, out: TextIO, err: TextIO) -> int:
         """`docker run …` of a one-off container: its exit status, or a PlatformError when Docker itself failed.
