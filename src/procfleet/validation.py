@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import signal
@@ -37,6 +36,8 @@ def describe(value: Any) -> str:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A ' (did you mean "x"?)' suffix when a close match exists, else ''."""
+    import difflib  # only when a name is wrong: the supervisor and every good run skip its import
+
     matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f' (did you mean "{matches[0]}"?)' if matches else ""
 
