@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import socketserver
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -106,16 +109,35 @@ def test_a_run_target_that_is_not_executable_is_one_line_with_the_shells_status(
         assert words in one_line(done.stderr) and "ran" not in done.stdout
 
 
+GARBAGE = "<html>proxy says hello</html>"
+
+
 @pytest.fixture
-def garbage_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A `docker` first on PATH that prints something that is not Docker's output, and succeeds."""
+def garbage_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Docker that lies both ways procfleet reaches it: a `docker` first on PATH that prints something that is
+    not Docker's output and succeeds, and a DOCKER_HOST socket that answers every request with a web page."""
     folder = tmp_path / "bin"
     folder.mkdir()
     docker = folder / "docker"
-    docker.write_text("#!/bin/sh\necho '<html>proxy says hello</html>'\nexit 0\n")
+    docker.write_text(f"#!/bin/sh\necho '{GARBAGE}'\nexit 0\n")
     docker.chmod(0o755)
     monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
-    return docker
+    with socketserver.ThreadingUnixStreamServer(str(tmp_path / "docker.sock"), _WebPage) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'docker.sock'}")
+        yield docker
+        server.shutdown()
+
+
+class _WebPage(socketserver.StreamRequestHandler):
+    """Answers any HTTP request with a 200 and a web page, as a proxy in the way would."""
+
+    def handle(self) -> None:
+        while self.rfile.readline().strip():  # the request line and headers
+            pass
+        body = GARBAGE.encode()
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
+                         + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
 
 
 @pytest.mark.parametrize("backend", ["compose", "swarm"])
@@ -125,7 +147,8 @@ def test_a_docker_that_prints_garbage_is_one_line(tmp_path: Path, capsys: pytest
     (tmp_path / "formation.toml").write_text(FORMATION)
     assert main(["-f", str(tmp_path / "formation.toml"), "-b", backend, *command]) == 1
     line = one_line(capsys.readouterr().err)
-    assert "docker printed something that is not Docker's output (<html>proxy says hello</html>)" in line, line
+    assert f"something that is not Docker's output ({GARBAGE})" in line or \
+        f"answered something that is not Docker's ({GARBAGE})" in line, line
 
 
 @pytest.mark.parametrize(("argv", "shown"), [

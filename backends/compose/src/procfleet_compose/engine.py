@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
-from procfleet import dockerjson
+from procfleet import dockerapi, dockerjson
 from procfleet.errors import PlatformError
 from procfleet.loglines import LogWriter, docker_since
 from procfleet.lognames import compose_line, into
@@ -32,6 +32,14 @@ class Engine:
         self.project = project
         self.compose_file = compose_file
         self._client: DockerClient | None = None
+        self._api: dockerapi.EngineSocket | bool | None = False  # False: not looked for yet
+
+    @property
+    def api(self) -> dockerapi.EngineSocket | None:
+        """The engine's API socket for reads, when the docker CLI would reach the engine through it."""
+        if self._api is False:
+            self._api = dockerapi.socket_for()
+        return self._api if isinstance(self._api, dockerapi.EngineSocket) else None
 
     @property
     def client(self) -> DockerClient:
@@ -86,7 +94,19 @@ class Engine:
         return [image for image in images if not self.client.image.exists(image)]
 
     def containers(self) -> list[Container]:
-        """Every container of the project, procfleet's or not, one-offs included: two CLI calls."""
+        """Every container of the project, procfleet's or not, one-offs included: on the engine's socket a list
+        and an inspect of each, on one connection (procfleet.dockerapi); elsewhere two CLI calls."""
+        api = self.api
+        if api is not None:
+            action = "cannot list the project's containers"
+            with api:  # one connection for the look, closed after it
+                listed = api.get("/containers/json", action, {
+                    "all": "1", "filters": dockerapi.filters(label=[f"{PROJECT_LABEL}={self.project}"])})
+                if not isinstance(listed, list):
+                    raise dockerapi.not_the_engine(action, api.path, listed)
+                inspected = [api.get(f"/containers/{item.get('Id')}/json", action, missing_ok=True)
+                             for item in listed if isinstance(item, dict)]  # None: gone since it was listed
+            return [parse(item) for item in inspected if isinstance(item, dict)]
         from python_on_whales import DockerException
         from python_on_whales.utils import run
 
