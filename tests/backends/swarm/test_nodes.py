@@ -125,6 +125,8 @@ def test_every_node_that_refuses_the_image_is_named(tmp_path: Path) -> None:
     found = trouble(shop(tmp_path), look(refused), {"web": 2}, Baseline())
     assert found is not None and found.gather
     assert found.reason.startswith("shop_web.1: nodes node-2, node-3 cannot get image shop:1 (No such image: shop:1)")
+    alone = trouble(shop(tmp_path), look(refused, drained=frozenset({"n2", "n3"})), {"web": 2}, Baseline())
+    assert alone is not None and not alone.gather  # no other node to hear from: said at once
 
 
 def test_a_drained_node_is_not_one_an_image_built_here_must_reach() -> None:

@@ -123,7 +123,7 @@ def _refused(snapshot: Snapshot, services: Mapping[str, Service], fresh: Sequenc
                                   if t.state == "rejected" and t.image == task.image
                                   and failures.image_unavailable(t.error))
             return Trouble(failures.images_unreachable(task_name(service, task), ", ".join(nodes), image, task.error),
-                           gather=True)
+                           gather=len(snapshot.available()) > 1)
         if task.failed and failures.UNHEALTHY in task.error:
             return Trouble(f"{task_name(service, task)} failed its health check and Swarm stopped it "
                            f"({task.error})", task.id)
