@@ -23,7 +23,7 @@ from tests.conformance.platforms import Platform, Run
 LINE = re.compile(r"(?P<time>\d\d:\d\d:\d\d) (?P<name>\S+)(?P<pad> *) \| (?P<text>.*)")
 COLORED = re.compile(r"\x1b\[(?P<color>[0-9;]+)m\d\d:\d\d:\d\d (?P<name>\S+) +\| \x1b\[0m(?P<text>.*)")
 WIDTH = len("worker.1")  # the longest instance name of web and worker
-APART = 2.0  # seconds between the probes' start lines and the first look: written and read in other seconds
+APART = 2.0  # seconds at least between the probes' start lines and the looks: written and read in other seconds
 
 
 def written_between(stamp: str, start: float, end: float) -> bool:
@@ -55,12 +55,14 @@ def assert_logs_look_alike(platform: Platform, deployed: float, reported: float)
     line was in the logs by then)."""
     time.sleep(max(0.0, reported + APART - time.time()))
     asked = time.time()
-    with ThreadPoolExecutor(6) as pool:  # reads only: at once, to keep the suite's time down
+    since = asked - APART / 2  # after every start line, before the worker's last ticks
+    with ThreadPoolExecutor(8) as pool:  # reads only: at once, to keep the suite's time down
         runs = [pool.submit(platform.cli, "logs", *args) for args in (
             ("web", "worker"), ("web", "--no-timestamps"), ("web", "--no-timestamp"), ("web", "--no-prefix"),
-            ("idle",))]
+            ("idle",), ("web", "worker", "--since", datetime.fromtimestamp(since, UTC).isoformat()),
+            ("web", "--since", f"{APART:g}s"))]
         painting = pool.submit(platform.screen, "logs", "web", "worker", columns=200, color=True)
-        shown, bare, honcho, unprefixed, idle = (run.result() for run in runs)
+        shown, bare, honcho, unprefixed, idle, recent, quiet = (run.result() for run in runs)
         colored = painting.result()
     answered = time.time()
     differences = declared_differences(registry.load(platform.backend))
@@ -77,7 +79,7 @@ def assert_logs_look_alike(platform: Platform, deployed: float, reported: float)
                                                                                              ("worker", "33")}
     assert (idle.code, idle.out, idle.err) == (
         0, "", f"nothing to show: no log line from idle of {platform.app} on {platform.backend}\n")
-    _since(platform, asked, "log-since" in differences)
+    _since(platform, recent, quiet, since, "log-since" in differences)
 
 
 def _shape_and_times(shown: Run, read_times: bool, written: tuple[float, float],
@@ -99,13 +101,9 @@ def _shape_and_times(shown: Run, read_times: bool, written: tuple[float, float],
     return [(line["name"], line["text"]) for line in lines if line["name"].startswith("web.")]
 
 
-def _since(platform: Platform, since: float, by_file: bool) -> None:
-    """`--since` a time after the probes' start lines (RFC 3339) and a duration (2s): older lines left out; web,
-    quiet since, has nothing to show."""
-    moment = datetime.fromtimestamp(since, UTC).isoformat()
-    with ThreadPoolExecutor(2) as pool:
-        recent, quiet = pool.map(lambda args: platform.cli("logs", *args), (("web", "worker", "--since", moment),
-                                                                             ("web", "--since", "2s")))
+def _since(platform: Platform, recent: Run, quiet: Run, since: float, by_file: bool) -> None:
+    """`--since` a time after the probes' start lines (RFC 3339) and a duration (as long ago as they are at
+    least): older lines left out; web, quiet since, has nothing to show."""
     kept = parsed(recent)
     assert {line["name"] for line in kept} == {"worker.1"}, recent.out  # web wrote nothing since
     assert any(line["text"].startswith("PROBE-TICK ") for line in kept), recent.out
