@@ -52,6 +52,8 @@ bridge_up() {
         ip link add "$BRIDGE" type bridge
     fi
     grep -q "inet $MANAGER_ADDR/24" <<<"$(ip addr show dev "$BRIDGE")" || ip addr add "$MANAGER_ADDR/24" dev "$BRIDGE"
+    # no IPv6 link-local address either: the cluster's addresses are 10.77.0.0/24 and loopback only
+    sysctl -qw "net.ipv6.conf.$BRIDGE.disable_ipv6=1" 2>/dev/null || true
     ip link set "$BRIDGE" up
     # Docker's FORWARD policy is DROP, and bridged frames pass through it (br_netfilter): let the nodes talk.
     iptables -C FORWARD -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT 2>/dev/null \
@@ -76,6 +78,8 @@ netns_up() {
         ip link set "${node}n" netns "$node"
         ip -n "$node" link set "${node}n" name eth0
     fi
+    sysctl -qw "net.ipv6.conf.$host_if.disable_ipv6=1" 2>/dev/null || true
+    ip netns exec "$node" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1 2>/dev/null || true
     ip link set "$host_if" master "$BRIDGE" up
     grep -q "inet $addr/24" <<<"$(ip -n "$node" addr show dev eth0)" || ip -n "$node" addr add "$addr/24" dev eth0
     ip -n "$node" link set eth0 up
