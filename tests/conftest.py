@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +12,10 @@ from pathlib import Path
 import pytest
 
 from procfleet.cli import main
+
+# What procfleet keeps per user (where migrate last moved an app) goes into a folder of this run, not the home of
+# whoever runs the tests; the CLIs that tests start inherit it.
+os.environ.setdefault("XDG_STATE_HOME", os.path.join(tempfile.gettempdir(), f"procfleet-tests-state-{os.getpid()}"))
 
 
 @dataclass(frozen=True)

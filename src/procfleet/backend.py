@@ -68,6 +68,7 @@ class Session:
     since: float | None = None  # `logs --since`: only lines written from then on (seconds since the epoch)
     exit_with: tuple[str, ...] = ()  # the foreground supervisor ends when an instance of one of these types ends
     abort_on_exit: bool = False  # or when any instance ends (honcho start, compose up --abort-on-container-exit)
+    verbose: bool = False  # -v: pass the platform's own event lines on (to err), not only procfleet's progress
 
 @dataclass(frozen=True)
 class RenderedFile:

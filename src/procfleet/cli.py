@@ -76,7 +76,7 @@ def _context(ctx: typer.Context, **given: Any) -> "Context":
     merged = {key: given.get(key) or before.get(key) for key in ("file", "backend", "json", "no_color", "quiet",
                                                                   "strict", "color")}
     environ = dict(os.environ)
-    output = Output(json=bool(merged["json"]), quiet=bool(merged["quiet"]),
+    output = Output(json=bool(merged["json"]), quiet=bool(merged["quiet"]), verbose=bool(before.get("verbose")),
                     color=color_wanted(bool(merged["no_color"]), environ, sys.stdout, merged["color"] or "auto"))
     file = merged["file"]
     return Context(file=file, backend=merged["backend"], output=output, environ=environ, cwd=Path.cwd(),
@@ -94,11 +94,14 @@ def _version(value: bool) -> None:
 def _global(ctx: typer.Context, file: FileOption = None, backend: BackendOption = None, json: JsonOption = False,
             no_color: NoColorOption = False, quiet: QuietOption = False, strict: StrictOption = False,
             color: ColorOption = None,
+            verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Also the platform's own event lines "
+                                                  "(Compose's \"Container … Started\", docker stack deploy's).")]
+            = False,
             version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                                   help="Print the version.")] = False) -> None:
     """One process formation, every platform: local processes, Compose, Swarm and Nomad."""
     ctx.obj = {"file": file, "backend": backend, "json": json, "no_color": no_color, "quiet": quiet,
-               "strict": strict, "color": color}
+               "strict": strict, "color": color, "verbose": verbose}
 
 
 @app.command(epilog=_examples("procfleet check", "procfleet check -f prod.toml --json"))
@@ -202,11 +205,16 @@ TimeoutOption = Annotated[float, typer.Option("--timeout", metavar="SECONDS", ca
 
 
 def _wait_options(context: "Context", wait: bool, timeout: float) -> Any:
-    from procfleet import views
     from procfleet.backend import WaitOptions
 
-    progress = None if context.output.json or context.output.quiet else views.progress_printer(context.output)
-    return WaitOptions(wait=wait, timeout=timeout, progress=progress)
+    return WaitOptions(wait=wait, timeout=timeout, progress=_progress(context, timeout))
+
+
+def _progress(context: "Context", timeout: float | None) -> Any:
+    """The progress view, unless the output is JSON or quiet."""
+    from procfleet.progress import ProgressView
+
+    return None if context.output.json or context.output.quiet else ProgressView(context.output, timeout)
 
 
 @app.command(epilog=_examples("procfleet plan", "procfleet plan -b compose --exit-code   # 3: deploy would "
@@ -267,6 +275,7 @@ def deploy(ctx: typer.Context,
                      "message": outcome.message or None})
     elif outcome.status is not None:
         views.show_status(output, outcome.status)
+        views.show_closing(output, outcome.status)
     if outcome.message and not output.json:
         output.info(outcome.message)
     if outcome.exit_code:
@@ -300,11 +309,13 @@ def scale(ctx: typer.Context,
 
     context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet)
     if not specs:
-        counts = operate.counts(context)
+        counts, hint = operate.counts(context)
         if context.output.json:
             context.output.data({"counts": counts})
         else:
-            context.output.text(" ".join(f"{name}={count}" for name, count in counts.items()))
+            context.output.text(" ".join(f"{name}={count}" for name, count in counts.items()) + "\n")
+            if hint:
+                context.output.info(hint)
         return
     result = operate.scale(context, specs, _wait_options(context, wait, timeout), save)
     if context.output.json:
@@ -315,12 +326,15 @@ def scale(ctx: typer.Context,
     for note in result.notes:
         context.output.info(note)
     views.show_status(context.output, result.status)
+    views.show_closing(context.output, result.status)
 
 
 @app.command(epilog=_examples("procfleet ps", "procfleet ps web --json"))
 def ps(ctx: typer.Context,
        types: Annotated[list[str] | None, completion.offer(completion.process_types, typer.Argument(
            metavar="[TYPE]...", help="Only these types.", show_default=False))] = None,
+       wide: Annotated[bool, typer.Option("--wide", help="Every column whole, with the platform's own names, ids "
+                                          "and details.")] = False,
        file: FileOption = None, backend: BackendOption = None, json: JsonOption = False,
        no_color: NoColorOption = False, quiet: QuietOption = False) -> None:
     """Show per type desired/running/healthy counts and every instance."""
@@ -328,7 +342,10 @@ def ps(ctx: typer.Context,
     from procfleet.actions import operate
 
     context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet)
-    views.show_status(context.output, operate.ps(context, types or ()))
+    shown = operate.ps(context, types or ())
+    views.show_status(context.output, shown.status, wide=wide)
+    if shown.hint and not context.output.json:
+        context.output.info(shown.hint)
 
 
 @app.command(epilog=_examples("procfleet restart web", "procfleet restart -b swarm --timeout 600"))
@@ -343,7 +360,9 @@ def restart(ctx: typer.Context,
     from procfleet.actions import operate
 
     context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet)
-    views.show_status(context.output, operate.restart(context, types or [], _wait_options(context, wait, timeout)))
+    status = operate.restart(context, types or [], _wait_options(context, wait, timeout))
+    views.show_status(context.output, status)
+    views.show_closing(context.output, status)
 
 
 def _pointer(word: str, command: str, what: str) -> None:
@@ -416,7 +435,7 @@ def down(ctx: typer.Context,
     from procfleet.actions import operate
 
     context = _context(ctx, file=file, backend=backend, json=json, no_color=no_color, quiet=quiet)
-    app_name, name = operate.down(context, purge)
+    app_name, name = operate.down(context, purge, _progress(context, None))
     if context.output.json:
         context.output.data({"down": True, "backend": name})
     else:  # true whether it stopped something or found nothing to stop

@@ -33,6 +33,8 @@ class Output:
     quiet: bool = False
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
+    verbose: bool = False  # -v: the platform's own event lines too (Compose's "Container … Started")
+    _drawn: int = field(default=0, repr=False)  # characters of a line drawn in place on stderr, not yet ended
 
     # rich is imported only when something is styled or tabulated: JSON and plain messages skip its start-up cost.
     @cached_property
@@ -45,17 +47,34 @@ class Output:
         """rich's console on stderr."""
         return _console(self.err, self.color)
 
+    def draw(self, text: str) -> None:
+        """Rewrite the line in place on stderr (a terminal's progress line): a carriage return and spaces over
+        what is left of the previous one, no escape code."""
+        self.err.write("\r" + text + " " * max(0, self._drawn - len(text)))
+        self.err.flush()
+        self._drawn = len(text)
+
+    def end_line(self) -> None:
+        """End a line drawn in place, so that what follows starts on a line of its own."""
+        if self._drawn:
+            self.err.write("\n")
+            self.err.flush()
+            self._drawn = 0
+
     def data(self, payload: Any) -> None:
         """Print a JSON document on stdout."""
+        self.end_line()
         self.out.write(json.dumps(payload, indent=2, default=str) + "\n")
         self.out.flush()
 
     def table(self, table: Table) -> None:
         """Print a table for people."""
+        self.end_line()
         self.console.print(table)
 
     def text(self, message: str) -> None:
         """Print plain text on stdout, verbatim."""
+        self.end_line()
         self.out.write(message)
         self.out.flush()
 
@@ -73,6 +92,7 @@ class Output:
         self._line(message, "error", "bold red")
 
     def _line(self, message: str, label: str, style: str = "") -> None:
+        self.end_line()
         if not self.color:
             self.err.write((f"{label}: " if label else "") + message + "\n")
             self.err.flush()

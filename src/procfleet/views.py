@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from procfleet.backend import FEATURES, InstanceStatus, Status
@@ -122,6 +122,8 @@ def show_plan(output: Output, plan: Plan, applying: bool = False) -> None:
 
 def _show_fields(output: Output, plan: Plan) -> None:
     """`  web: env.GREETING "a" → "b"`, green for what is added, red for what goes, yellow for what changes."""
+    import textwrap
+
     from rich.text import Text
 
     from procfleet.diff import shown
@@ -131,9 +133,15 @@ def _show_fields(output: Output, plan: Plan) -> None:
             output.console.print(Text(f"  {change.process}: its definition changed (the platform does not say how)"))
         for field in change.fields:
             style = "green" if field.before is None else "red" if field.after is None else "yellow"
-            line = Text(f"  {change.process}: {field.key} ")
-            line.append(f"{shown(field.before)} → {shown(field.after)}", style=style if output.color else "")
-            output.console.print(line)
+            head = f"  {change.process}: {field.key} "
+            values = Text(f"{shown(field.before)} → {shown(field.after)}", style=style if output.color else "")
+            if len(head) + len(values) <= output.console.width:
+                output.console.print(Text(head) + values)
+            else:  # the values under the key, indented, wrapped at spaces: never a word cut at the screen's edge
+                output.console.print(Text(head.rstrip()))
+                for piece in textwrap.wrap(values.plain, width=max(20, output.console.width - 6),
+                                           break_on_hyphens=False):
+                    output.console.print(Text("      ") + Text(piece, style=values.style))
 
 
 def show_status(output: Output, status: Status, wide: bool = False) -> None:
@@ -253,26 +261,11 @@ def _cell(instance: InstanceStatus, column: str) -> str:
     return values[column]
 
 
-def progress_printer(output: Output) -> Callable[[Status], None]:
-    """A callback that prints one line each time the counts change while waiting."""
-    last: list[str] = []
+def show_closing(output: Output, status: Status) -> None:
+    """The last line of a command that changed what runs: what runs now, on stderr."""
+    from procfleet.progress import closing_line
 
-    def report(status: Status) -> None:
-        parts = []
-        for item in status.types:
-            if item.running > item.desired:  # a scale-down in progress reads as such, not as "4/2 running"
-                part = f"{item.name} {item.desired} wanted, {item.running - item.desired} stopping"
-            else:
-                part = f"{item.name} {item.running}/{item.desired} running"
-            if item.healthy is not None:
-                part += f", {item.healthy} healthy"
-            parts.append(part)
-        line = " · ".join(parts)
-        if not last or last[-1] != line:
-            last.append(line)
-            output.info(f"waiting: {line}")
-
-    return report
+    output.info(closing_line(status))
 
 
 def _table(**options: Any) -> Table:

@@ -261,16 +261,3 @@ def test_ps_of_some_types_and_of_a_type_the_formation_lacks(write_formation: Cal
     assert cli("ps", "web").code == 0
     missing = cli("ps", "clock")
     assert missing.code == 2 and 'no process type "clock"' in missing.err
-
-
-def test_progress_reads_a_scale_down_as_stopping() -> None:
-    """`web 4/2 running` looks like an error; while instances stop it says so."""
-    from procfleet.backend import Status, TypeStatus
-    from procfleet.console import Output
-    from procfleet.views import progress_printer
-
-    err = io.StringIO()
-    report = progress_printer(Output(err=err))
-    report(Status(backend="local", app="a", types=(TypeStatus("web", desired=2, running=4, healthy=None),)))
-    report(Status(backend="local", app="a", types=(TypeStatus("web", desired=2, running=2, healthy=2),)))
-    assert err.getvalue().splitlines() == ["waiting: web 2 wanted, 2 stopping", "waiting: web 2/2 running, 2 healthy"]

@@ -33,6 +33,7 @@ class Stand:
     """A backend whose live counts, apply and scale a test sets; every call is recorded in `calls`."""
 
     name: ClassVar[str] = "stand"
+    features: ClassVar[frozenset[str]] = frozenset()
     calls: ClassVar[list[tuple[str, str, Any]]] = []
     live_counts: ClassVar[dict[str, dict[str, int]]] = {}
     failures: ClassVar[dict[tuple[str, str], Exception]] = {}
@@ -50,6 +51,9 @@ class Stand:
 
     def live(self, formation: Formation) -> dict[str, LiveType]:
         return {name: LiveType(name, count) for name, count in Stand.live_counts.get(self.backend, {}).items()}
+
+    def status(self, formation: Formation) -> Status:
+        return _status(self.backend, Stand.live_counts.get(self.backend, {}))
 
     def apply(self, formation: Formation, plan: Plan, wait: WaitOptions) -> Outcome:
         self._call("apply", plan.counts)
@@ -70,7 +74,8 @@ def stands(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> type[Stand]:
     Stand.calls, Stand.live_counts, Stand.failures, Stand.foreground = [], {}, {}, set()
 
     def load(name: str) -> Callable[[Session], Stand]:
-        return lambda session: Stand(session, name)
+        named = type(f"Stand_{name}", (Stand,), {"name": name})  # a backend's name is its class's, as in the registry
+        return lambda session: named(session, name)
 
     monkeypatch.setattr(registry, "load", load)
     (tmp_path / "formation.toml").write_text(FORMATION)
@@ -134,3 +139,31 @@ def test_a_foreground_target_must_already_run(stands: type[Stand], cli: Callable
     result = cli("migrate", "--from", "a", "--to", "b")
     assert result.code == 2 and "start shop on b first" in result.err
     assert stands.calls == []
+
+
+def test_after_a_drain_the_platform_left_behind_says_where_the_app_went(stands: type[Stand],
+                                                                         cli: Callable[..., CliResult],
+                                                                         tmp_path: Path) -> None:
+    """`[app].backend` still names the drained platform (a stand-in called compose here): scale without -b
+    refuses, naming b; -b compose scales it anyway."""
+    (tmp_path / "formation.toml").write_text(FORMATION.replace('name = "shop"', 'name = "shop"\nbackend = "compose"'))
+    stands.live_counts = {"compose": {"web": 3, "worker": 2}}
+    moved = cli("migrate", "--from", "compose", "--to", "b", "--drain")
+    assert moved.code == 0, moved.err
+    stands.live_counts = {"compose": {"web": 0, "worker": 0}, "b": {"web": 3, "worker": 2}}
+    stands.calls.clear()
+    refused = cli("scale", "web=2")
+    assert refused.code == 1
+    assert refused.err.startswith("error: nothing of shop runs on compose: `procfleet migrate` moved it to b on ")
+    assert "(use -b b); pass -b compose to scale it here all the same" in refused.err
+    assert stands.calls == []  # nothing was sent to the platform it left
+    counts = cli("scale")
+    assert counts.out == "web=0 worker=0\n" and "moved it to b" in counts.err
+    shown = cli("ps")
+    assert shown.code == 0
+    assert shown.err.startswith("nothing of shop runs on compose: `procfleet migrate` moved it to b")
+    assert "moved it" not in cli("ps", "-b", "b").err
+    assert cli("scale", "-b", "compose", "web=2").code == 0
+    assert stands.calls == [("compose", "scale", {"web": 2})]
+    assert cli("scale", "-b", "b", "web=4").code == 0  # the platform it moved to is not held back
+

@@ -87,3 +87,23 @@ def test_fitted_cuts_in_the_given_order_and_never_below_the_narrowest() -> None:
     cut = fit.fitted(widths, 30, ["ports", "node"])
     assert cut["ports"] == fit.NARROWEST and cut["node"] == fit.NARROWEST and cut["instance"] == 8
     assert fit.cut("abcdef", 4) == "abc…" and fit.cut("abc", 4) == "abc"
+
+
+def test_a_plan_value_longer_than_the_screen_wraps_under_its_key_at_spaces() -> None:
+    from procfleet.diff import FieldChange
+    from procfleet.plan import Plan, TypeChange
+
+    long = "a greeting long enough that it cannot share one line of eighty columns with its key and the old value"
+    plan = Plan(backend="compose", app="shop", changes=(
+        TypeChange("web", "change", 2, 2, "file", True, (FieldChange("env.GREETING", "hi", long),)),
+        TypeChange("worker", "change", 1, 1, "file", True, (FieldChange("image", "shop:1", "shop:2"),))))
+    out = io.StringIO()
+    output = Output(out=out, err=out)
+    output.console.width = 80
+    views.show_plan(output, plan)
+    lines = out.getvalue().splitlines()
+    assert all(len(line) <= 80 and line == line.rstrip() for line in lines)
+    at = lines.index("  web: env.GREETING")
+    value = " ".join(line.strip() for line in lines[at + 1:at + 3])
+    assert value == f'"hi" → "{long}"' and all(line.startswith("      ") for line in lines[at + 1:at + 3])
+    assert '  worker: image "shop:1" → "shop:2"' in lines  # a short one stays on its line

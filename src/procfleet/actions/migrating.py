@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from procfleet import registry
+from procfleet import moves, registry
 from procfleet.actions.context import Context, load_formation
 from procfleet.backend import Backend, WaitOptions
 from procfleet.errors import NotConverged, NotRunning, PlatformError, UsageError
@@ -82,6 +82,7 @@ def migrate(ctx: Context, source: str, target: str, drain: bool, wait: WaitOptio
     migration.steps.append(drained)
     if not drain:
         report(f"{source} still runs: pass --drain to scale it to zero once {target} is healthy")
+        moves.record(formation.source, formation.app.name, source, target, dict(ctx.environ))
         return migration
     try:
         status = origin.scale(formation, dict.fromkeys(counts, 0), waiting)
@@ -89,6 +90,7 @@ def migrate(ctx: Context, source: str, target: str, drain: bool, wait: WaitOptio
         return _failed(migration, drained, "drain", str(exc), f"scaling {source} to zero failed")
     drained["status"] = status_json(status)
     report(f"{source} scaled to zero")
+    moves.record(formation.source, formation.app.name, source, target, dict(ctx.environ))
     return migration
 
 

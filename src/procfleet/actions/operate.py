@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from procfleet import diff
 from procfleet.actions.context import Context, backend_name, load_formation, open_backend
-from procfleet.backend import Backend, Outcome, Status, WaitOptions, max_count
+from procfleet.backend import Backend, Outcome, ProgressCallback, Status, WaitOptions, max_count
 from procfleet.errors import NotRunning, UsageError
 from procfleet.locks import app_lock
 from procfleet.loglines import parse_since
@@ -116,6 +117,9 @@ def scale(ctx: Context, arguments: Sequence[str], wait: WaitOptions, save: bool)
     # read, resolve and send under one lock: ten `scale web+1` at once end at +10, not +1
     with _change_lock(ctx, backend, formation):
         live = backend.live(formation)
+        hint = move_hint(ctx, formation, backend.name, any(item.count for item in live.values()))
+        if hint and ctx.backend is None:  # a default that still names the platform the app left
+            raise NotRunning(f"{hint}; pass -b {backend.name} to scale it here all the same")
         if not live:
             raise NotRunning(f'{formation.app.name} is not running on {backend.name}: start it with '
                              f'`procfleet deploy --backend {backend.name}`')
@@ -126,7 +130,10 @@ def scale(ctx: Context, arguments: Sequence[str], wait: WaitOptions, save: bool)
             if target > ceiling:  # refused before any platform call: a running supervisor never sees it
                 raise UsageError(f"{name}={target}: the {backend.name} backend runs at most {ceiling} instances "
                                  "of a type")
-        status = backend.scale(formation, targets, wait)
+        if wait.wait or any(current.get(name) != target for name, target in targets.items()):
+            status = backend.scale(formation, targets, wait)
+        else:  # every type already at its target: nothing to send, as `heroku ps:scale` to the same count
+            status = backend.status(formation)
     notes = []
     if save:
         from procfleet.writer import save_counts  # tomlkit is loaded only when a file is written
@@ -141,15 +148,35 @@ def scale(ctx: Context, arguments: Sequence[str], wait: WaitOptions, save: bool)
     return Scaled(targets=targets, status=status, notes=notes)
 
 
-def ps(ctx: Context, types: Sequence[str] = ()) -> Status:
+def move_hint(ctx: Context, formation: Formation, backend: str, runs: bool) -> str:
+    """When nothing of the app runs on this backend and migrate last moved it away from here: where it went."""
+    from procfleet import moves
+
+    move = None if runs else moves.moved_away(formation.source, formation.app.name, backend, dict(ctx.environ))
+    if move is None:
+        return ""
+    return (f"nothing of {formation.app.name} runs on {backend}: `procfleet migrate` moved it to {move.target} on "
+            f"{move.when()} (use -b {move.target})")
+
+
+@dataclass(frozen=True)
+class Shown:
+    """ps's status, and where the app went if it left this backend."""
+
+    status: Status
+    hint: str = ""
+
+
+def ps(ctx: Context, types: Sequence[str] = ()) -> Shown:
     """Per type and per instance state on the chosen backend; only these types when some are named."""
     formation, backend = _open(ctx)
     _known_types(formation, types)
     status = backend.status(formation)
+    hint = move_hint(ctx, formation, backend.name, any(item.running for item in status.types))
     if not types:
-        return status
-    return dataclasses.replace(status, types=tuple(t for t in status.types if t.name in types),
-                               instances=tuple(i for i in status.instances if i.process in types))
+        return Shown(status, hint)
+    return Shown(dataclasses.replace(status, types=tuple(t for t in status.types if t.name in types),
+                                     instances=tuple(i for i in status.instances if i.process in types)), hint)
 
 
 def logs(ctx: Context, types: Sequence[str], follow: bool, tail: int | None, since: str | None = None) -> None:
@@ -182,11 +209,13 @@ def run(ctx: Context, argv: Sequence[str], process: str | None) -> int:
     return backend.run(formation, argv, process)
 
 
-def counts(ctx: Context) -> dict[str, int]:
-    """The live count of every type of the formation (0 for a type not running), for `scale` with no argument."""
+def counts(ctx: Context) -> tuple[dict[str, int], str]:
+    """The live count of every type of the formation (0 for a type not running), for `scale` with no argument,
+    and where the app went if it left this backend."""
     formation, backend = _open(ctx)
     live = backend.live(formation)
-    return {name: live[name].count if name in live else 0 for name in formation.processes}
+    found = {name: live[name].count if name in live else 0 for name in formation.processes}
+    return found, move_hint(ctx, formation, backend.name, any(found.values()))
 
 
 def restart(ctx: Context, types: Sequence[str], wait: WaitOptions) -> Status:
@@ -201,11 +230,42 @@ def restart(ctx: Context, types: Sequence[str], wait: WaitOptions) -> Status:
     return status
 
 
-def down(ctx: Context, purge: bool) -> tuple[str, str]:
-    """Stop and remove the app on the chosen backend; returns the app's name and the backend's."""
+def down(ctx: Context, purge: bool, progress: ProgressCallback | None = None) -> tuple[str, str]:
+    """Stop and remove the app on the chosen backend, the progress view watching it go; returns the app's name
+    and the backend's."""
     formation, backend = _open(ctx)
-    backend.down(formation, purge)
+    with watching(backend, formation, progress):
+        backend.down(formation, purge)
     return formation.app.name, backend_name(ctx, formation)
+
+
+@contextlib.contextmanager
+def watching(backend: Backend, formation: Formation, progress: ProgressCallback | None,
+             every: float = 0.5) -> Iterator[None]:
+    """Show the platform's status to progress every half second while the block runs (down has no wait loop of
+    its own to report from); a read that fails meanwhile is skipped: the block's own errors are what count."""
+    if progress is None:
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(every):
+            try:
+                status = backend.status(formation)
+            except Exception:  # a read racing the removal it watches: the next one will do
+                continue
+            if not done.is_set():
+                progress(dataclasses.replace(status, types=tuple(
+                    dataclasses.replace(t, desired=0) for t in status.types)))
+
+    watcher = threading.Thread(target=watch, name="procfleet-down-progress", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
 
 
 def _known_types(formation: Formation, types: Sequence[str]) -> None:

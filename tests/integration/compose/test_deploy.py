@@ -39,6 +39,8 @@ def test_deploy_runs_every_type_healthy_and_publishes_ports(app: ComposeApp) -> 
     app.write(FORMATION)
     result = app.ok("deploy")
     assert "plan for" in result.err and "waiting:" in result.err
+    assert " Started" not in result.err  # Compose's own event lines only with -v
+    assert result.err.splitlines()[-1] == f"{app.name} on compose runs web 2 (2 healthy), worker 1"
     assert "web.1" in result.out and "worker.1" in result.out  # the status table, under procfleet's names
     status = app.ps()
     assert status["types"]["web"] == {"desired": 2, "running": 2, "healthy": 2, "placed": None}

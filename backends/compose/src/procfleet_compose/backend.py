@@ -105,7 +105,9 @@ class ComposeBackend:
                                  lambda container: engine.tail(container, converge.LOG_LINES))
 
     def _echo(self, wait: WaitOptions) -> Echo | None:
-        if wait.progress is None:
+        # Compose's own event stream ("Container shop-web-1  Started") only with -v: procfleet's progress view
+        # says the same per type
+        if wait.progress is None or not self.session.verbose:
             return None
         err = self.session.err
 

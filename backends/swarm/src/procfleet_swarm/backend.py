@@ -107,7 +107,7 @@ class SwarmBackend:
                                  lambda task: engine.task_output(task, converge.LOG_LINES), baseline)
 
     def _echo(self, wait: WaitOptions, lines: Sequence[str]) -> None:
-        if wait.progress is None:
+        if wait.progress is None or not self.session.verbose:  # docker stack deploy's own lines only with -v
             return
         for line in lines:
             self.session.err.write(line.rstrip() + "\n")
