@@ -1,39 +1,41 @@
-"""The compose backend against plain Docker Compose, on the same formation and the same engine.
+"""deploy and scale with their wait on the compose backend, against Docker Compose waiting the same way; the fixed cost.
 
-Two comparisons, in one run, each printed as a ratio:
+In one run, on the same formation and the same engine, each pair interleaved (A B, B A, …):
 
-- deploy: `procfleet deploy -b compose` against `docker compose up -d`, from nothing to 12 containers
-  (web × 2, worker × 10); the project is taken down (untimed) before every run.
-- scale: `procfleet scale worker=30 -b compose` against `docker compose up -d --no-recreate --no-deps
-  --scale worker=30 worker`, from 10 workers; scaled back to 10 (untimed) before every run.
+- deploy: `procfleet deploy -b compose` (waits until every container runs, and has stayed up a second where the
+  type has no health check) against `docker compose up -d --wait`, from nothing to 12 containers (web × 2,
+  worker × 10); `deploy --no-wait` against `docker compose up -d` beside them. The project is taken down
+  (untimed) before every run.
+- scale: `procfleet scale worker=30 --wait -b compose` against `docker compose up -d --wait --no-recreate
+  --no-deps --scale worker=30 worker`, from 10 workers; without the waits beside them. Scaled back to 10
+  (untimed) before every run.
+- the fixed cost: `python -c pass`, `procfleet --version`, `procfleet check -b compose` and `procfleet ps --json
+  -b compose` (and `docker compose ps`), interleaved, so the steps read as differences: the interpreter, the CLI's
+  imports, the formation and the backend, one look at the engine; and the settle, what waiting adds to each tool.
 
-Native Compose gets the very compose.yaml procfleet renders for the formation, under the same project name, so
-both create the same containers. Rounds alternate the order (A B, B A, …) so drift touches both alike. procfleet
-runs as a user runs it (a new process: interpreter start-up and imports included). deploy waits until every
-container runs and has stayed up a second (so a crash loop is caught), which `up -d` does not do: `deploy
---no-wait` is timed too, doing what `up -d` does. `plan` is timed as procfleet's fixed cost (start-up, imports,
-one look at the engine).
+Native Compose gets the very compose.yaml procfleet renders for the formation (the same project name), so both
+create the same containers. procfleet runs as a user runs it: a new process, start-up and imports included.
 
-    python bench/compose.py [--rounds N] [--image IMAGE]
+    python bench/compose.py [--rounds N] [--quick] [--image IMAGE]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import secrets
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from time import perf_counter
 
-from benchlib import ensure_bytecode, executable
+from dockerlib import (
+    DEFAULT_IMAGE,
+    Samples,
+    app,
+    fixed_cost,
+    fixed_cost_report,
+    interleave,
+    machine,
+    ratio,
+    table,
+    tools,
+)
 
 FORMATION = """\
 [app]
@@ -56,111 +58,49 @@ host_ip = "127.0.0.1"
 """
 
 
-@dataclass
-class Samples:
-    """Wall seconds of every counted run of one command."""
-
-    label: str
-    argv: list[str]
-    wall: list[float] = field(default_factory=list)
-
-
-
-def run(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
-    """Run a command to completion; its wall time; exit on failure."""
-    start = perf_counter()
-    done = subprocess.run(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, check=False)
-    wall = perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(argv)} exited {done.returncode}:\n{done.stderr.decode(errors='replace')}")
-    return wall
-
-
-def compare(group: list[Samples], reset: Callable[[], None], cwd: Path, env: dict[str, str], rounds: int) -> None:
-    """reset, A, reset, B, …; the order reversed every other round."""
-    for number in range(rounds):
-        for samples in group if number % 2 == 0 else group[::-1]:
-            reset()
-            samples.wall.append(run(samples.argv, cwd, env))
-
-
-def report(group: list[Samples]) -> str:
-    """Medians, and each procfleet command against native (the last): ratio of medians, median of paired ratios."""
-    *ours, native = group
-    lines = [f"{s.label:<52} median {statistics.median(s.wall):6.2f}s  min {min(s.wall):6.2f}s  "
-             f"max {max(s.wall):6.2f}s" for s in group]
-    for samples in ours:
-        of_medians = statistics.median(samples.wall) / statistics.median(native.wall)
-        paired = statistics.median(x / y for x, y in zip(samples.wall, native.wall, strict=True))
-        lines.append(f"  {samples.label}: {of_medians:.3f}x native (median of paired ratios {paired:.3f}x, "
-                     f"{(of_medians - 1) * 100:+.1f}%)")
-    return "\n".join(lines)
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Time the compose backend against plain docker compose.")
-    parser.add_argument("--rounds", type=int, default=5, help="counted runs of each command (default 5)")
-    parser.add_argument("--image", default="procfleet-test/busybox:latest", help="an image with sh and httpd")
+    parser = argparse.ArgumentParser(description="Time the compose backend's waits against docker compose's.")
+    parser.add_argument("--rounds", type=int, default=5, help="counted runs of each command (default 5; --quick: 2)")
+    parser.add_argument("--quick", action="store_true", help="2 rounds, for a first look (about 3 minutes)")
+    parser.add_argument("--image", default=DEFAULT_IMAGE, help="an image with sh and httpd")
     args = parser.parse_args()
-    if args.rounds < 1:
+    rounds = 2 if args.quick else args.rounds
+    if rounds < 1:
         parser.error("--rounds must be at least 1")
-    docker, procfleet = shutil.which("docker"), executable("procfleet", "pip install ./ ./backends/compose")
-    if docker is None:
-        sys.exit("docker is not on PATH")
-    ensure_bytecode("procfleet", "procfleet_compose")
+    docker, procfleet = tools("compose")
+    print(machine(docker))
+    print(f"{rounds} rounds (A B, B A, ...)\n", flush=True)
 
-    app = f"pfbench{secrets.token_hex(3)}"
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
-    env.pop("PROCFLEET_FILE", None)
-    with tempfile.TemporaryDirectory(prefix="procfleet-bench-") as folder:
-        cwd = Path(folder)
-        (cwd / "formation.toml").write_text(FORMATION.format(app=app, image=args.image))
-        rendered = subprocess.run([procfleet, "render", "-b", "compose"], cwd=cwd, env=env, capture_output=True,
-                                  text=True, check=True).stdout
-        (cwd / "compose.yaml").write_text(rendered)
-        native = [docker, "compose", "-p", app, "-f", "compose.yaml"]
+    with app("compose", docker, procfleet) as made:
+        made.write(FORMATION.format(app=made.name, image=args.image))
+        up = [docker, "compose", "up", "-d"]
+        deploy = [Samples("procfleet deploy -b compose", made.pf("deploy", "-q")),
+                  Samples("docker compose up -d --wait", [*up, "--wait"]),
+                  Samples("procfleet deploy -b compose --no-wait", made.pf("deploy", "-q", "--no-wait")),
+                  Samples("docker compose up -d", up)]
+        scaling = [*up, "--no-recreate", "--no-deps", "--scale", "worker=30", "worker"]
+        scale = [Samples("procfleet scale worker=30 --wait -b compose", made.pf("scale", "worker=30", "--wait", "-q")),
+                 Samples("docker compose up -d --wait --no-recreate --no-deps --scale", [*scaling, "--wait"]),
+                 Samples("procfleet scale worker=30 -b compose", made.pf("scale", "worker=30", "-q")),
+                 Samples("docker compose up -d --no-recreate --no-deps --scale", scaling)]
 
-        def down() -> None:
-            run([*native, "down", "-t", "0", "--remove-orphans"], cwd, env)
+        interleave(deploy, made.folder, made.env, rounds, reset=made.down)
+        made.run(made.pf("deploy", "-q"))
+        interleave(scale, made.folder, made.env, rounds, reset=lambda: made.native_scale("worker", 10))
+        made.native_scale("worker", 10)
+        fixed = fixed_cost(made, Samples("docker compose ps", [docker, "compose", "ps"]), max(5, 2 * rounds))
 
-        def at_ten() -> None:
-            run([*native, "up", "-d", "--no-recreate", "--no-deps", "--scale", "worker=10", "worker"], cwd, env)
-
-        deploy = [Samples("procfleet deploy -b compose", [procfleet, "deploy", "-b", "compose", "-q"]),
-                  Samples("procfleet deploy -b compose --no-wait", [procfleet, "deploy", "-b", "compose", "-q",
-                                                                     "--no-wait"]),
-                  Samples("docker compose up -d", [*native, "up", "-d"])]
-        scale = [Samples("procfleet scale worker=30 -b compose", [procfleet, "scale", "worker=30", "-b", "compose",
-                                                                   "-q"]),
-                 Samples("docker compose up -d --no-recreate --no-deps --scale", [*native, "up", "-d", "--no-recreate",
-                                                                                   "--no-deps", "--scale",
-                                                                                   "worker=30", "worker"])]
-        plan = Samples("procfleet plan -b compose (fixed cost)", [procfleet, "plan", "-b", "compose", "-q"])
-        try:
-            down()
-            compare(deploy, down, cwd, env, args.rounds)
-            down()
-            run([procfleet, "deploy", "-b", "compose", "-q"], cwd, env)
-            compare(scale, at_ten, cwd, env, args.rounds)
-            at_ten()
-            for _ in range(args.rounds):
-                plan.wall.append(run(plan.argv, cwd, env))
-        finally:
-            subprocess.run([procfleet, "down", "-b", "compose", "-q"], cwd=cwd, env=env, capture_output=True,
-                           check=False)
-            subprocess.run([*native, "down", "-t", "0", "--remove-orphans"], cwd=cwd, env=env, capture_output=True,
-                           check=False)
-
-    versions = subprocess.run([docker, "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True,
-                              check=False).stdout.strip()
-    compose_version = subprocess.run([docker, "compose", "version", "--short"], capture_output=True, text=True,
-                                     check=False).stdout.strip()
-    print(f"python {platform.python_version()} on {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs; "
-          f"Docker engine {versions}, Compose {compose_version}; {args.rounds} rounds (A B, B A, ...)\n")
-    print("deploy, 12 containers from nothing:\n" + report(deploy) + "\n")
-    print("scale worker 10 → 30:\n" + report(scale) + "\n")
-    print(f"{plan.label:<52} median {statistics.median(plan.wall):6.2f}s")
+    print("deploy, 12 containers from nothing:\n" + table(deploy))
+    print(f"  waiting:     {deploy[0].label} / {deploy[1].label}: {ratio(deploy[0], deploy[1])}")
+    print(f"  not waiting: {deploy[2].label} / {deploy[3].label}: {ratio(deploy[2], deploy[3])}\n")
+    print("scale worker 10 -> 30:\n" + table(scale))
+    print(f"  waiting:     {scale[0].label} / {scale[1].label}: {ratio(scale[0], scale[1])}")
+    print(f"  not waiting: {scale[2].label} / {scale[3].label}: {ratio(scale[2], scale[3])}\n")
+    print("fixed cost (medians of paired differences):")
+    print(fixed_cost_report(fixed, [("procfleet deploy minus deploy --no-wait", deploy[0], deploy[2]),
+                                    ("docker compose up -d --wait minus up -d", deploy[1], deploy[3]),
+                                    ("procfleet scale --wait minus scale", scale[0], scale[2]),
+                                    ("docker compose up --scale --wait minus without", scale[1], scale[3])]))
     return 0
 
 

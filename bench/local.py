@@ -501,6 +501,28 @@ def case_idle(tool: Tool, root: Path, app: str, env: dict[str, str], seconds: fl
         figures.add("helpers", len(side))
 
 
+def case_curve(tool: Tool, root: Path, app: str, env: dict[str, str], instances: int, seconds: float,
+               figures: Figures) -> None:
+    """start and idle in one run, for the growth curves (bench/curves.py): launch -> N ready, then, a second
+    later, the supervisor side's CPU and wakeups over a quiet window, its memory, and the stop."""
+    with launch(tool, root, app, IDLE_COMMAND, instances, env) as run:
+        run.reader.watch(READY, instances)
+        ready = run.reader.wait(READY, instances, 300)
+        figures.add("start", ready - run.started)
+        if (sleeping := wait_for_instances(run, instances)) != instances:
+            raise RuntimeError(f"{tool.label}: {sleeping} of {instances} instances alive after the ready lines")
+        time.sleep(1.0)  # let start-up work (imports, first polls) settle
+        side = run.side()
+        before, woken = cpu_seconds(side), switches(side)
+        time.sleep(seconds)
+        figures.add("cpu_side", 100 * (cpu_seconds(side) - before) / seconds)
+        figures.add("wakeups", (switches(side) - woken) / seconds)
+        figures.add("rss", status_kib(run.pid, "VmRSS"))
+        figures.add("pss", sum(pss_kib(pid) for pid in side))
+    if run.stop_seconds is not None:
+        figures.add("stop", run.stop_seconds)
+
+
 # Reporting.
 
 def fmt(value: float) -> str:

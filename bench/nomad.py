@@ -3,8 +3,10 @@
 Each operation runs the real CLI code (procfleet.cli.main, in this interpreter) against a fresh simulator whose
 deployments succeed at once, and the simulator's request log is read afterwards. Writes are compared with the
 minimum the issue sets: one register per deploy, one scale request per changed group. Reads are listed too.
+With --groups, the same counts for jobs of 1, 10, 50… groups instead (one process type per group): how the
+requests of a deploy and of a scale grow with the job.
 
-    python bench/nomad.py [--markdown]
+    python bench/nomad.py [--markdown] [--groups 1,10,50] [--json]
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -69,8 +73,12 @@ class Row:
         return ", ".join(f"{count}× {call}" if count > 1 else call for call, count in shape.items())
 
 
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _short(path: str) -> str:
-    return path.replace("/v1/job/bench", "/v1/job/:id").replace("/v1/client/fs/logs/", "/v1/client/fs/logs/:alloc")
+    path = path.replace("/v1/job/bench", "/v1/job/:id").replace("/v1/client/fs/logs/", "/v1/client/fs/logs/:alloc")
+    return UUID.sub(":id", path)
 
 
 @dataclass(frozen=True)
@@ -93,20 +101,21 @@ class Project:
 
 
 @contextlib.contextmanager
-def project(sim: NomadSimulator) -> Iterator[Project]:
+def project(sim: NomadSimulator, formation: str = FORMATION) -> Iterator[Project]:
     """A temporary project whose NOMAD_ADDR is the simulator's."""
     with tempfile.TemporaryDirectory(prefix="procfleet-bench-nomad-") as folder:
         path = Path(folder)
-        (path / "formation.toml").write_text(FORMATION)
+        (path / "formation.toml").write_text(formation)
         environ = {k: v for k, v in os.environ.items() if not k.startswith("NOMAD_")}
         environ.update(NOMAD_ADDR=sim.address, NO_COLOR="1")
         yield Project(path, environ)
 
 
 def measure(operation: str, minimum: int, setup: Callable[[Project, NomadSimulator], None],
-            args: list[str], during: Callable[[NomadSimulator], None] | None = None) -> Row:
+            args: list[str], during: Callable[[NomadSimulator], None] | None = None,
+            formation: str = FORMATION) -> Row:
     """Run setup, forget its requests, then run the measured command (and `during` beside it)."""
-    with NomadSimulator(auto_healthy=True) as sim, project(sim) as made:
+    with NomadSimulator(auto_healthy=True) as sim, project(sim, formation) as made:
         setup(made, sim)
         sim.clear_requests()
         helper = threading.Timer(0.3, during, (sim,)) if during else None
@@ -169,11 +178,42 @@ def rows() -> list[Row]:
     ]
 
 
+def groups_formation(count: int) -> str:
+    """A job of `count` groups: types p1…pN, one instance each."""
+    types = "".join(f'\n[processes.p{n}]\ncommand = "sleep 3600"\n' for n in range(1, count + 1))
+    return f'[app]\nname = "bench"\n{types}\n[backends.nomad]\ndriver = "raw_exec"\n'
+
+
+def curve(sizes: list[int]) -> list[dict[str, object]]:
+    """Requests and writes of each operation on jobs of each size."""
+    points: list[dict[str, object]] = []
+    for size in sizes:
+        formation = groups_formation(size)
+        every = [f"p{n}=2" for n in range(1, size + 1)]
+        operations = [
+            ("deploy, new job", 1, nothing, ["deploy"]),
+            ("deploy, new job, --no-wait", 1, nothing, ["deploy", "--no-wait"]),
+            ("deploy, unchanged", 1, deployed, ["deploy"]),
+            ("scale one group", 1, deployed, ["scale", "p1=3"]),
+            ("scale one group --wait", 1, deployed, ["scale", "p1=3", "--wait"]),
+            ("scale every group", size, deployed, ["scale", *every]),
+        ]
+        for operation, minimum, setup, args in operations:
+            row = measure(operation, minimum, setup, args, formation=formation)
+            points.append({"groups": size, "operation": operation, "requests": len(row.requests),
+                           "writes": len(row.writes), "minimum": minimum, "code": row.code, "what": row.summary()})
+    return points
+
+
 def report() -> int:
     """Measure and print."""
     parser = argparse.ArgumentParser(description="Count the HTTP requests procfleet makes to Nomad.")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument("--groups", help="instead, count for jobs of these many groups, e.g. 1,10,50")
+    parser.add_argument("--json", action="store_true", help="with --groups: print the counts as JSON")
     args = parser.parse_args()
+    if args.groups:
+        return report_curve([int(n) for n in args.groups.split(",")], args.markdown, args.json)
     measured = rows()
     failed = [row.operation for row in measured if row.code != 0]
     if args.markdown:
@@ -188,6 +228,32 @@ def report() -> int:
         for row in measured:
             print(f"{row.operation:<{width}}  {len(row.requests):>8}  {len(row.writes):>6}  "
                   f"{row.minimum_writes:>7}  {row.summary()}")
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def report_curve(sizes: list[int], markdown: bool, as_json: bool) -> int:
+    """Requests (writes) per operation, a column per job size."""
+    points = curve(sizes)
+    if as_json:
+        print(json.dumps(points, indent=1))
+    else:
+        operations = list(dict.fromkeys(str(p["operation"]) for p in points))
+        cell = {(p["operation"], p["groups"]): f"{p['requests']} ({p['writes']})" for p in points}
+        if markdown:
+            print("| operation | " + " | ".join(f"{n} groups" for n in sizes) + " |")
+            print("|---|" + "---:|" * len(sizes))
+            for op in operations:
+                print(f"| {op} | " + " | ".join(cell[op, n] for n in sizes) + " |")
+        else:
+            width = max(map(len, operations))
+            print(f"requests (writes) per operation\n{'operation':<{width}}" + "".join(f"{f'{n} groups':>14}"
+                                                                                    for n in sizes))
+            for op in operations:
+                print(f"{op:<{width}}" + "".join(f"{cell[op, n]:>14}" for n in sizes))
+    failed = [f"{p['operation']} ({p['groups']} groups)" for p in points if p["code"] != 0]
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -1,0 +1,291 @@
+"""What the Docker benches share: a throw-away app on the local engine, timed commands, paired ratios."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import resource
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from time import perf_counter
+from types import FrameType
+
+from benchlib import ensure_bytecode, executable
+
+DEFAULT_IMAGE = "procfleet-test/busybox:latest"
+GONE_WAIT = 120.0  # seconds a stack's tasks may take to disappear after `docker stack rm`
+
+
+@dataclass
+class Samples:
+    """Wall and CPU seconds of every counted run of one command (CPU: the reaped child's user + system)."""
+
+    label: str
+    argv: list[str]
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def median(self) -> float:
+        return statistics.median(self.wall)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Run a command to completion, output discarded; its wall and CPU seconds; exit on failure."""
+    cpu_before = _children_cpu()
+    start = perf_counter()
+    done = subprocess.run(list(argv), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, check=False)
+    wall = perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} exited {done.returncode}:\n{done.stderr.decode(errors='replace')}")
+    return wall, _children_cpu() - cpu_before
+
+
+def output(argv: Sequence[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+    """A command's stdout (empty if it fails)."""
+    done = subprocess.run(list(argv), cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    return done.stdout if done.returncode == 0 else ""
+
+
+def timed(samples: Samples, cwd: Path, env: dict[str, str], record: bool = True) -> None:
+    """Run one sampled command, keeping its times when record is true."""
+    wall, cpu = run(samples.argv, cwd, env)
+    if record:
+        samples.wall.append(wall)
+        samples.cpu.append(cpu)
+
+
+def interleave(group: Sequence[Samples], cwd: Path, env: dict[str, str], rounds: int, warmup: int = 0,
+               reset: Callable[[], None] | None = None) -> None:
+    """Every round runs each command once (reset, untimed, before each); the order reverses every other round
+    (A B C, C B A, ...) so a machine whose speed drifts moves them all alike."""
+    for number in range(warmup + rounds):
+        for samples in group if number % 2 == 0 else group[::-1]:
+            if reset is not None:
+                reset()
+            timed(samples, cwd, env, record=number >= warmup)
+
+
+def paired(ours: Samples, native: Samples) -> float:
+    """The median of the round-by-round ratios ours / native."""
+    return statistics.median(a / b for a, b in zip(ours.wall, native.wall, strict=True))
+
+
+def ratio(ours: Samples, native: Samples) -> str:
+    """`1.23x (paired 1.20x)`: the ratio of the medians, and the median of the paired ratios."""
+    return f"{ours.median() / native.median():.2f}x (paired {paired(ours, native):.2f}x)"
+
+
+def table(group: Sequence[Samples], width: int = 60) -> str:
+    """One line per command: median, min, max wall seconds and the median CPU seconds of the process itself."""
+    lines = [f"{'command':<{width}} {'median':>8} {'min':>8} {'max':>8} {'cpu':>7}"]
+    for s in group:
+        lines.append(f"{s.label:<{width}} {s.median():8.3f} {min(s.wall):8.3f} {max(s.wall):8.3f} "
+                     f"{statistics.median(s.cpu):7.3f}")
+    return "\n".join(lines)
+
+
+def machine(docker: str) -> str:
+    """Python, OS, CPUs, load, Docker engine and Compose versions, as one line."""
+    engine = output([docker, "version", "--format", "{{.Server.Version}}"]).strip() or "?"
+    compose = output([docker, "compose", "version", "--short"]).strip() or "?"
+    load = os.getloadavg()
+    return (f"python {platform.python_version()} on {platform.system()} {platform.release()} {platform.machine()}, "
+            f"{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
+            f"Docker engine {engine}, Compose {compose}")
+
+
+def tools(*packages: str) -> tuple[str, str]:
+    """The docker CLI and this environment's procfleet, with the packages byte-compiled (benchlib)."""
+    docker = shutil.which("docker")
+    if docker is None:
+        sys.exit("docker is not on PATH")
+    procfleet = executable("procfleet", "pip install ./ " + " ".join(f"./backends/{p}" for p in packages))
+    ensure_bytecode("procfleet", *(f"procfleet_{p}" for p in packages))
+    return docker, procfleet
+
+
+def bench_env() -> dict[str, str]:
+    """The environment every timed command gets: no colours, a fixed width, no inherited formation file."""
+    env = {k: v for k, v in os.environ.items() if k != "PROCFLEET_FILE"}
+    env.update({"NO_COLOR": "1", "COLUMNS": "100", "PYTHONDONTWRITEBYTECODE": "1"})
+    return env
+
+
+def swarm_nodes(docker: str) -> list[str]:
+    """The hostnames of the swarm's nodes; exits if this engine is not a swarm manager."""
+    listed = subprocess.run([docker, "node", "ls", "--format", "{{.Hostname}}"], capture_output=True, text=True,
+                            check=False)
+    if listed.returncode != 0:
+        sys.exit(f"this engine is not a swarm manager ({listed.stderr.strip()}): docker swarm init")
+    return listed.stdout.split()
+
+
+def swarm_placement(types: Sequence[str], nodes: Sequence[str]) -> str:
+    """The `[backends.swarm]` line that keeps every type on the manager when the swarm has other nodes."""
+    if len(nodes) <= 1:
+        return ""
+    pinned = ", ".join(f'{name} = "node.role == manager"' for name in types)
+    return f"constraints = {{ {pinned} }}\n"
+
+
+@dataclass
+class App:
+    """A formation in a temporary folder, deployed on one backend; `native` is the docker command prefix for it."""
+
+    name: str
+    backend: str
+    folder: Path
+    env: dict[str, str]
+    docker: str
+    procfleet: str
+
+    @property
+    def native(self) -> list[str]:
+        """`docker compose` (run in the folder, whose compose.yaml names the project) or plain `docker`."""
+        if self.backend == "compose":
+            return [self.docker, "compose"]  # the folder's compose.yaml names the project
+        return [self.docker]
+
+    def service(self, process: str) -> str:
+        """The platform's name of a type's service (swarm: `<stack>_<type>`)."""
+        return f"{self.name}_{process}"
+
+    def pf(self, *args: str) -> list[str]:
+        """A procfleet command line on this app's backend."""
+        return [self.procfleet, *args, "-b", self.backend]
+
+    def run(self, argv: Sequence[str]) -> float:
+        """Run a command in the app's folder; its wall seconds."""
+        return run(argv, self.folder, self.env)[0]
+
+    def write(self, formation: str) -> None:
+        """Write the formation and the native file procfleet renders for it (compose.yaml or stack.yaml)."""
+        (self.folder / "formation.toml").write_text(formation)
+        rendered = subprocess.run(self.pf("render"), cwd=self.folder, env=self.env, capture_output=True, text=True,
+                                  check=False)
+        if rendered.returncode != 0:
+            sys.exit(f"procfleet render -b {self.backend} exited {rendered.returncode}:\n{rendered.stderr}")
+        name = "compose.yaml" if self.backend == "compose" else "stack.yaml"
+        (self.folder / name).write_text(rendered.stdout)
+
+    def running(self, process: str) -> int:
+        """How many containers of the type run now, as the engine's container list says."""
+        label = (f"com.docker.compose.service={process}" if self.backend == "compose"
+                 else f"com.docker.swarm.service.name={self.service(process)}")
+        project = (f"com.docker.compose.project={self.name}" if self.backend == "compose"
+                   else f"com.docker.stack.namespace={self.name}")
+        listed = output([self.docker, "ps", "-q", "--filter", f"label={label}", "--filter", f"label={project}"])
+        return len(listed.split())
+
+    def native_scale(self, process: str, count: int) -> None:
+        """Scale with the docker CLI and wait until exactly `count` containers of the type run (untimed resets)."""
+        if self.backend == "compose":
+            self.run([*self.native, "up", "-d", "--no-recreate", "--no-deps", "--scale", f"{process}={count}",
+                      process])
+        else:
+            self.run([self.docker, "service", "scale", "--detach", f"{self.service(process)}={count}"])
+        deadline = perf_counter() + 300
+        while self.running(process) != count:
+            if perf_counter() > deadline:
+                sys.exit(f"{self.running(process)} containers of {process} run, not {count}, after 300 s")
+            time.sleep(0.2)
+
+    def down(self) -> None:
+        """Remove everything of the app from the engine (procfleet down, then the docker CLI), waiting until gone."""
+        subprocess.run(self.pf("down", "-q"), cwd=self.folder, env=self.env, capture_output=True, check=False)
+        if self.backend == "compose":
+            subprocess.run([self.docker, "compose", "-p", self.name, "down", "-t", "0"], cwd=self.folder,
+                           env=self.env, capture_output=True, check=False)
+        else:
+            subprocess.run([self.docker, "stack", "rm", self.name], capture_output=True, check=False)
+        native = "com.docker.compose.project" if self.backend == "compose" else "com.docker.stack.namespace"
+        deadline = perf_counter() + GONE_WAIT
+        left: set[str] = set()
+        networks: set[str] = set()
+        while perf_counter() < deadline:
+            left, networks = set(), set()
+            for label in (native, "procfleet.app"):
+                where = ["--filter", f"label={label}={self.name}"]
+                left |= set(output([self.docker, "ps", "-aq", *where]).split())
+                networks |= set(output([self.docker, "network", "ls", "-q", *where]).split())
+            if self.backend == "swarm":
+                left |= set(output([self.docker, "service", "ls", "-q", "--filter", f"label={native}={self.name}"])
+                            .split())
+            if not left and not networks:
+                return
+            if not left:  # a network whose removal raced with its last containers' is removed once they are gone
+                subprocess.run([self.docker, "network", "rm", *networks], capture_output=True, check=False)
+            time.sleep(0.5)
+        print(f"warning: after {GONE_WAIT:g} s, {self.name} still has on the engine: {' '.join(sorted(left))} "
+              f"{' '.join(sorted(networks))}", file=sys.stderr)
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def app(backend: str, docker: str, procfleet: str, prefix: str = "pfbench") -> Iterator[App]:
+    """A uniquely named app in a temporary folder; whatever happens (failure, Ctrl-C, SIGTERM), it is taken down
+    from the engine at the end, with Ctrl-C ignored meanwhile so the clean-up itself is not cut short."""
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    with tempfile.TemporaryDirectory(prefix="procfleet-bench-") as folder:
+        made = App(f"{prefix}{secrets.token_hex(3)}", backend, Path(folder), bench_env(), docker, procfleet)
+        try:
+            yield made
+        finally:
+            interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                made.down()
+            finally:
+                signal.signal(signal.SIGINT, interrupt)
+                signal.signal(signal.SIGTERM, previous)
+
+
+def fixed_cost(made: App, yardstick: Samples, rounds: int) -> list[Samples]:
+    """What a command costs before and around the platform's work, timed step by step (interleaved)."""
+    b = made.backend
+    group = [Samples("python -c pass", [sys.executable, "-c", "pass"]),
+             Samples("procfleet --version", [made.procfleet, "--version"]),
+             Samples(f"procfleet check -b {b}", made.pf("check")),
+             Samples(f"procfleet ps --json -b {b}", made.pf("ps", "--json")),
+             yardstick]
+    interleave(group, made.folder, made.env, rounds, warmup=1)
+    return group
+
+
+def difference(slow: Samples, fast: Samples) -> float:
+    """The median of the round-by-round differences slow - fast, in seconds."""
+    return statistics.median(a - b for a, b in zip(slow.wall, fast.wall, strict=True))
+
+
+def fixed_cost_report(group: Sequence[Samples], settles: Sequence[tuple[str, Samples, Samples]]) -> str:
+    """The steps of the fixed cost (medians of paired differences) and what each wait adds."""
+    python, version, check, look, yardstick = group
+    steps = [
+        ("the interpreter's start-up (python -c pass)", python.median()),
+        ("procfleet's CLI imports (--version minus python -c pass)", difference(version, python)),
+        (f"the formation and the backend, no engine ({check.label} minus --version)", difference(check, version)),
+        (f"one look at the engine, rendered ({look.label} minus check)", difference(look, check)),
+        (f"in all: {look.label}", look.median()),
+        (f"the yardstick: {yardstick.label}", yardstick.median()),
+    ]
+    steps += [(f"settle: {label}", difference(slow, fast)) for label, slow, fast in settles]
+    width = max(len(label) for label, _ in steps)
+    return "\n".join(f"  {label:<{width}} {seconds:7.3f}s" for label, seconds in steps)
