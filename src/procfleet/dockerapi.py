@@ -27,6 +27,15 @@ DEFAULT_SOCKET = "/var/run/docker.sock"
 TIMEOUT = 30.0
 
 
+class EngineError(PlatformError):
+    """The engine refused a request: its HTTP status and its own message, for callers that explain it."""
+
+    def __init__(self, action: str, status: int, message: str) -> None:
+        super().__init__(f"{action}: the Docker engine answered {status}: {message}")
+        self.status = status
+        self.message = message
+
+
 class _UnixConnection(http.client.HTTPConnection):
     """http.client's connection, over a unix socket instead of TCP."""
 
@@ -63,7 +72,7 @@ class EngineSocket:
         if status == 404 and missing_ok:
             return None
         if status != 200:
-            raise PlatformError(f"{action}: the Docker engine answered {status}: {_message(body)}")
+            raise EngineError(action, status, _message(body))
         try:
             return json.loads(body)
         except ValueError:

@@ -29,13 +29,14 @@ def _type_part(item: TypeStatus) -> str:
 
 
 def closing_line(status: Status) -> str:
-    """What now runs, in one line: `shop on compose runs web 2 (2 healthy), worker 3` (or nothing)."""
+    """What now runs, in one line: `shop on compose runs web 2 (2 healthy), worker 3 (5 wanted)` (or nothing);
+    what is still wanted is said where it differs, as after a scale that did not wait."""
     parts = []
     for item in status.types:
-        part = f"{item.name} {item.running}"
-        if item.healthy is not None and item.running:
-            part += f" ({item.healthy} healthy)"
-        parts.append(part)
+        notes = [f"{item.healthy} healthy"] if item.healthy is not None and item.running else []
+        if item.desired != item.running:
+            notes.append(f"{item.desired} wanted")
+        parts.append(f"{item.name} {item.running}" + (f" ({', '.join(notes)})" if notes else ""))
     if not any(item.running for item in status.types):
         return f"{status.app} on {status.backend} runs nothing now"
     return f"{status.app} on {status.backend} runs " + ", ".join(parts)

@@ -94,3 +94,8 @@ def test_going_down_it_counts_what_is_still_stopping_without_a_timeout() -> None
     view(status(TypeStatus("web", 0, 0, 0), TypeStatus("worker", 0, 0)))
     assert err.getvalue().splitlines() == ["waiting: web stopped · worker 2 stopping (0s)",
                                            "waiting: web stopped · worker stopped (0s)"]
+
+
+def test_the_closing_line_says_what_is_still_wanted_after_a_scale_that_did_not_wait() -> None:
+    assert closing_line(status(TypeStatus("web", 5, 2, 1), TypeStatus("worker", 1, 1))) == \
+        "shop on compose runs web 2 (1 healthy, 5 wanted), worker 1"

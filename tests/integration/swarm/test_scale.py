@@ -41,8 +41,8 @@ def test_scale_up_down_relative_several_types_and_timeout(app: SwarmApp) -> None
     first = app.tasks("worker")
     assert sorted(first.values()) == [f"{app.name}_worker.1", f"{app.name}_worker.2"]
 
-    up = app.ok("scale", "worker=5", "clock=2")
-    assert f"{app.name}_worker scaled to 5" in up.err and f"{app.name}_clock scaled to 2" in up.err
+    up = app.ok("-v", "scale", "worker=5", "clock=2")
+    assert f"{app.name}_worker scaled to 5" in up.err and f"{app.name}_clock scaled to 2" in up.err  # docker's, -v
     assert "scaled worker=5 clock=2" in up.err
     assert "worker: the formation file sets a count, so the next deploy returns to it" in up.err
     five = app.tasks("worker")

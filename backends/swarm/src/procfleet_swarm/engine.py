@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
-from procfleet import dockerjson
+from procfleet import dockerapi, dockerjson
 from procfleet.errors import PlatformError
 from procfleet.loglines import LogWriter, docker_since
 from procfleet.lognames import into, swarm_line
@@ -38,6 +38,7 @@ class Engine:
     def __init__(self, stack: str) -> None:
         self.stack = stack
         self._docker: list[str] | None = None
+        self._api: dockerapi.EngineSocket | bool | None = False  # False: not looked for yet
         self._nodes: dict[str, str] = {}
         self._down: set[str] = set()
         self._drained: set[str] = set()
@@ -105,16 +106,52 @@ class Engine:
         """Every service in the stack's namespace, procfleet's or not: two CLI calls."""
         return [parse_service(item, self.stack) for item in self.inspect_services()]
 
+    @property
+    def api(self) -> dockerapi.EngineSocket | None:
+        """The engine's API socket for reads, when the docker CLI would reach the engine through it."""
+        if self._api is False:
+            self._api = dockerapi.socket_for()
+        return self._api if isinstance(self._api, dockerapi.EngineSocket) else None
+
+    def _read(self, path: str, action: str, query: Mapping[str, str] | None = None, missing_ok: bool = False) -> Any:
+        """One GET on the engine's socket; the engine's refusals explained as the CLI's are."""
+        api = self.api
+        assert api is not None
+        try:
+            return api.get(path, action, query, missing_ok=missing_ok)
+        except dockerapi.EngineError as exc:  # in the docker CLI's words, which the explanations know
+            raise PlatformError(f"{action}: {failures.explain(f'Error response from daemon: {exc.message}')}") \
+                from exc
+
+    def _listed(self, path: str, action: str, query: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """A GET that answers a JSON array of objects, as `docker inspect` prints them."""
+        found = self._read(path, action, query)
+        if not isinstance(found, list) or not all(isinstance(item, dict) for item in found):
+            assert self.api is not None
+            raise dockerapi.not_the_engine(action, self.api.path, found)
+        return found
+
     def inspect_services(self) -> list[dict[str, Any]]:
-        """`docker service inspect` of every service in the stack's namespace, as printed: two CLI calls."""
+        """`docker service inspect` of every service in the stack's namespace, as printed: one GET /services on the
+        engine's socket, else two CLI calls."""
+        if self.api is not None:
+            with self.api:
+                return self._listed("/services", "cannot list the stack's services",
+                                    {"filters": dockerapi.filters(label=[f"{NAMESPACE_LABEL}={self.stack}"])})
         with self.translated("cannot list the stack's services"):
             ids = self._run("service", "ls", "-q", "--filter", f"label={NAMESPACE_LABEL}={self.stack}").split()
             return self._inspect(ids, "--type", "service")
 
     def tasks(self, services: Sequence[Service]) -> list[Task]:
-        """Every task of these services, history included (Swarm keeps a few per slot): two CLI calls."""
+        """Every task of these services, history included (Swarm keeps a few per slot): one GET /tasks on the
+        engine's socket (a service removed since it was listed has no task to show), else two CLI calls."""
         if not services:
             return []
+        if self.api is not None:
+            with self.api:
+                return [parse_task(item) for item in self._listed(
+                    "/tasks", "cannot list the stack's tasks",
+                    {"filters": dockerapi.filters(service=[s.id for s in services])})]
         from python_on_whales import DockerException
 
         with self.translated("cannot list the stack's tasks"):
@@ -134,18 +171,38 @@ class Engine:
         stale = len(self._nodes) > 1 and time.monotonic() - self._nodes_asked >= NODES_REFRESH
         if not self._nodes or stale or any(node and node not in self._nodes for node in wanted):
             self._nodes_asked = time.monotonic()
-            with self.translated("cannot list the swarm's nodes"):
-                listed = self._run("node", "ls", "--format",
-                                   "{{.ID}} {{.Status}} {{.Availability}} {{.Hostname}}").splitlines()
             self._down, self._drained = set(), set()
-            for line in listed:
-                node_id, state, availability, hostname = [*line.split(" ", 3), "", "", ""][:4]
+            for node_id, state, availability, hostname in self._node_list():
                 self._nodes[node_id] = hostname
                 if state.lower() != "ready":
                     self._down.add(node_id)
                 if availability.lower() != "active":
                     self._drained.add(node_id)
         return dict(self._nodes)
+
+    def _node_list(self) -> list[tuple[str, str, str, str]]:
+        """(ID, status, availability, hostname) of every node: GET /nodes on the engine's socket, else
+        `docker node ls`."""
+        if self.api is not None:
+            with self.api:
+                return [(str(node.get("ID", "")), str((node.get("Status") or {}).get("State", "")),
+                         str((node.get("Spec") or {}).get("Availability", "")),
+                         str((node.get("Description") or {}).get("Hostname", "")))
+                        for node in self._listed("/nodes", "cannot list the swarm's nodes")]
+        with self.translated("cannot list the swarm's nodes"):
+            listed = self._run("node", "ls", "--format",
+                               "{{.ID}} {{.Status}} {{.Availability}} {{.Hostname}}").splitlines()
+        rows = [[*line.split(" ", 3), "", "", ""][:4] for line in listed]
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+    def _own_node(self) -> str:
+        """This engine's node ID."""
+        if self.api is not None:
+            with self.api:
+                info = self._read("/info", "cannot read the engine's swarm state")
+            return str(((info or {}).get("Swarm") or {}).get("NodeID", "")) if isinstance(info, dict) else ""
+        with self.translated("cannot list the swarm's nodes"):
+            return self._run("info", "--format", "{{.Swarm.NodeID}}").strip()
 
     def down_nodes(self) -> frozenset[str]:
         """The IDs of the nodes that were not Ready (down, disconnected, unknown) when `nodes` last asked."""
@@ -158,8 +215,7 @@ class Engine:
     def other_nodes(self) -> list[str]:
         """The hostnames of the swarm's nodes besides this engine's own that may be given tasks: a drained or
         paused node gets none (if it is made active again, the tasks it gets are refused, and procfleet says why)."""
-        with self.translated("cannot list the swarm's nodes"):
-            own = self._run("info", "--format", "{{.Swarm.NodeID}}").strip()
+        own = self._own_node()
         nodes = self.nodes([own])
         return sorted(name for node_id, name in nodes.items() if node_id != own and node_id not in self._drained)
 
@@ -174,6 +230,11 @@ class Engine:
 
     def networks(self) -> dict[str, str | None]:
         """The stack's networks, each with its procfleet.app label (None: not procfleet's)."""
+        if self.api is not None:
+            with self.api:
+                found = self._listed("/networks", "cannot list the stack's networks",
+                                     {"filters": dockerapi.filters(label=[f"{NAMESPACE_LABEL}={self.stack}"])})
+            return {str(item.get("Name")): (item.get("Labels") or {}).get("procfleet.app") for item in found}
         with self.translated("cannot list the stack's networks"):
             ids = self._run("network", "ls", "-q", "--filter", f"label={NAMESPACE_LABEL}={self.stack}").split()
             return {str(item.get("Name")): (item.get("Labels") or {}).get("procfleet.app")
@@ -182,6 +243,13 @@ class Engine:
     def image_digests(self, images: Sequence[str]) -> dict[str, list[str] | None]:
         """Each image's registry digests on this engine's node; None when the image is not there."""
         found: dict[str, list[str] | None] = dict.fromkeys(images)
+        if self.api is not None:
+            with self.api:
+                for image in images:
+                    item = self._read(f"/images/{image}/json", "cannot inspect the images", missing_ok=True)
+                    if isinstance(item, dict):
+                        found[image] = list(item.get("RepoDigests") or [])
+            return found
         with self.translated("cannot inspect the images"):
             for image in images:
                 items = self._inspect([image], "--type", "image")
