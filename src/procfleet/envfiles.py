@@ -17,8 +17,10 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dotenv.parser import Binding, parse_stream
+if TYPE_CHECKING:  # python-dotenv is imported when a file is read: a formation without env files never pays for it
+    from dotenv.parser import Binding
 
 _SINGLE_QUOTED = re.compile(r"^\s*(?:export\s+)?[^=#\s]+\s*=\s*'")
 # compose-go's dotenv takes letters, digits and `_.-[]` in a name and refuses any other character; `\w` is
@@ -63,6 +65,8 @@ class EnvFileSyntaxError(ValueError):
 
 def read_env_file(path: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The file's keys and values (a bare `KEY` line or a comment sets nothing); raises EnvFileSyntaxError."""
+    from dotenv.parser import parse_stream
+
     caller = os.environ if environ is None else environ
     values: dict[str, str] = {}
     with path.open(encoding="utf-8") as stream:

@@ -65,6 +65,7 @@ class Slot:
         self.port: int | None = None
         self.fingerprint = ""  # the definition the current process runs
         self.healthy: bool | None = None
+        self.check_output = ""  # what the last failing health probe got; "" after one passed
         self.restarts = 0
         self.status: int | None = None  # the last exit, as a shell reports it
         self.exits: deque[float] = deque()  # monotonic times of unplanned exits, for backoff and crash loops
@@ -105,6 +106,7 @@ class Slot:
         self.state, self.fingerprint, self.port, self.detail = "starting", fingerprint, instance.port, ""
         self.wanted_stop = self._killed = self._kill_asked = False
         self.healthy = None if instance.process.health is None else False
+        self.check_output = ""
         self.finished = loop.create_future()
         self._returncode, self._pipe_open = None, True
         self._stop_signal = signal.Signals[instance.process.stop_signal]
@@ -138,7 +140,8 @@ class Slot:
         check = instance.process.health
         if check is not None and self.alive and not self.wanted_stop:
             self._health = loop.create_task(health.monitor(
-                check, instance.port, instance.env, cwd, self._health_changed, self._check_group, owner=self.pid))
+                check, instance.port, instance.env, cwd, self._health_changed, self._check_group, owner=self.pid,
+                noted=self._checked))
 
     def stop(self) -> None:
         """Send the stop signal to the whole group; SIGKILL it if it is not gone after stop_timeout."""
@@ -247,6 +250,9 @@ class Slot:
         if self.pid is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pid, sig)
+
+    def _checked(self, failed: str) -> None:
+        self.check_output = failed
 
     def _health_changed(self, healthy: bool, failures: int) -> None:
         self.healthy = healthy

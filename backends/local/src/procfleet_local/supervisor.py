@@ -404,8 +404,9 @@ class Supervisor:
             rows += [InstanceStatus(name=slot.name, process=name, state=slot.state, healthy=slot.healthy,
                                     pid=slot.pid, ports=str(slot.port) if slot.port else "",
                                     restarts=slot.restarts, uptime=slot.uptime(),
-                                    detail=slot.detail or ("previous definition" if slot.alive and
-                                                           slot.fingerprint != state.fingerprint else ""))
+                                    detail=slot.detail or _checked(slot) or (
+                                        "previous definition" if slot.alive and
+                                        slot.fingerprint != state.fingerprint else ""))
                      for slot in slots]
         status = Status(backend="local", app=self.formation.app.name, types=tuple(types), instances=tuple(rows))
         return {
@@ -415,3 +416,9 @@ class Supervisor:
             "removed": [name for name, s in self.types.items() if s.removed],
             "rolling": [name for name, s in self.types.items() if s.rolling],
         }
+
+
+def _checked(slot: Slot) -> str:
+    """`health check: GET /healthz: HTTP/1.0 503 …` for a running instance whose check fails, else ""."""
+    return f"health check: {slot.check_output}" if slot.state == "running" and slot.check_output and \
+        not slot.healthy else ""
