@@ -88,8 +88,23 @@ def deploy(ctx: Context, keep_counts: bool, wait: WaitOptions,
             # about to become the supervisor until it stops: its own lock (one supervisor per app) serialises
             # from here, and scale must reach it meanwhile
             held.close()
+        elif not the_plan.pending:
+            settled = _already_running(formation, backend, the_plan)
+            if settled is not None:  # as terraform apply with no changes: nothing sent to the platform
+                return Deployed(plan=the_plan, outcome=Outcome(status=settled))
         outcome = backend.apply(formation, the_plan, wait)
     return Deployed(plan=the_plan, outcome=outcome)
+
+
+def _already_running(formation: Formation, backend: Backend, the_plan: Plan) -> Status | None:
+    """The status, when the platform runs every type at its count (healthy where checked) and the plan changes
+    nothing; None when something is not up (an instance exited, a task pending): then deploy applies as usual,
+    which is what starts it again."""
+    if getattr(backend, "runs_in_foreground", False):
+        return None  # a running supervisor reconciles in a moment, and is what tells its terminal
+    status = backend.status(formation)
+    needs_health = {name: process.health is not None for name, process in formation.processes.items()}
+    return status if status.converged(the_plan.counts, needs_health) else None
 
 
 def _change_lock(ctx: Context, backend: Backend, formation: Formation) -> contextlib.AbstractContextManager[None]:
