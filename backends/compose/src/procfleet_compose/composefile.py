@@ -66,7 +66,10 @@ def read(path: Path) -> dict[str, Any] | None:
     """procfleet's copy as data, or None when there is none (or it is not procfleet's)."""
     if not path.is_file() or not is_ours(path):
         return None
-    loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # libyaml's safe loader where PyYAML has it: the same documents, parsed in C, read on every ps and every look
+    # while waiting (the pure-Python one takes tens of milliseconds for a few services)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # a safe loader, C or Python
     return loaded if isinstance(loaded, dict) else None
 
 
