@@ -69,6 +69,7 @@ class Session:
     exit_with: tuple[str, ...] = ()  # the foreground supervisor ends when an instance of one of these types ends
     abort_on_exit: bool = False  # or when any instance ends (honcho start, compose up --abort-on-container-exit)
     verbose: bool = False  # -v: pass the platform's own event lines on (to err), not only procfleet's progress
+    json: bool = False  # --json: the caller prints a JSON document once the backend returns
 
 @dataclass(frozen=True)
 class RenderedFile:

@@ -250,6 +250,9 @@ def deploy(ctx: typer.Context,
            json: JsonOption = False, no_color: NoColorOption = False, quiet: QuietOption = False,
            strict: StrictOption = False, color: ColorOption = None, timestamps: TimestampsOption = True,
            no_prefix: NoPrefixOption = False,
+           force: Annotated[bool, typer.Option("--force", help="Apply even when the plan changes nothing and "
+                                               "everything runs: puts back what was changed on the platform "
+                                               "outside procfleet.")] = False,
            exit_with: Annotated[list[str] | None, completion.offer(completion.process_type, typer.Option(
                "--exit-with", metavar="TYPE", help="Local: end when an instance of TYPE ends, with its status "
                "(repeatable).", show_default=False))] = None,
@@ -267,7 +270,8 @@ def deploy(ctx: typer.Context,
     context = replace(context, exit_with=tuple(exit_with or ()), abort_on_exit=abort_on_exit)
     output = context.output
     show = None if output.json or output.quiet else (lambda p: views.show_plan(_stderr(output), p, applying=True))
-    result = operate.deploy(context, keep_counts, _wait_options(context, wait, timeout), show, only=types or ())
+    result = operate.deploy(context, keep_counts, _wait_options(context, wait, timeout), show, only=types or (),
+                            force=force)
     outcome = result.outcome
     if output.json:
         output.data({"plan": plan_json(result.plan),
@@ -463,7 +467,8 @@ def migrate(ctx: typer.Context,
 
     context = _context(ctx, file=file, json=json, no_color=no_color, quiet=quiet)
     result = migrate_action(context, source, target, drain, _wait_options(context, True, timeout),
-                            report=context.output.info if not context.output.json else (lambda _: None))
+                            report=context.output.info if not context.output.json else (lambda _: None),
+                            drain_wait=_wait_options(context, True, timeout))
     if context.output.json:
         context.output.data(result.as_json())
     if result.error is not None:
@@ -473,8 +478,10 @@ def migrate(ctx: typer.Context,
         from procfleet.writer import save_backend
 
         save_backend(formation.source, formation.key_prefix, target)
-        context.output.info(f"{formation.source}: app.backend = \"{target}\": commands without -b act on {target}")
-    elif formation.app.backend != target:
+        if not context.output.json:
+            context.output.info(f"{formation.source}: app.backend = \"{target}\": commands without -b act on "
+                                f"{target}")
+    elif formation.app.backend != target and not context.output.json:
         # commands without -b would go on acting on the platform the app just left
         context.output.info(f"commands without -b still act on {formation.app.backend} ({formation.source}: "
                             f"app.backend): pass -b {target}, or run migrate with --set-default")

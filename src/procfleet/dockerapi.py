@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import socket
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -56,12 +57,21 @@ class _UnixConnection(http.client.HTTPConnection):
 
 
 class EngineSocket:
-    """GET requests to one Docker engine, on one kept-alive connection."""
+    """GET requests to one Docker engine, on one kept-alive connection per thread (down's progress view reads
+    the engine from a thread of its own while the command reads it too: an HTTP connection is one conversation)."""
 
     def __init__(self, path: str, timeout: float = TIMEOUT) -> None:
         self.path = path
         self.timeout = timeout
-        self._connection: _UnixConnection | None = None
+        self._local = threading.local()
+
+    @property
+    def _connection(self) -> _UnixConnection | None:
+        return getattr(self._local, "connection", None)
+
+    @_connection.setter
+    def _connection(self, connection: _UnixConnection | None) -> None:
+        self._local.connection = connection
 
     def get(self, path: str, action: str, query: Mapping[str, Any] | None = None,
             missing_ok: bool = False) -> Any:

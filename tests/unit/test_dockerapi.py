@@ -88,3 +88,28 @@ def test_no_socket_file_is_left_to_the_cli_and_a_dead_one_is_one_line(tmp_path: 
     assert str(raised.value) == (f"cannot list the project's containers: cannot reach the Docker engine at "
                                  f"unix://{dead} (Connection refused): is dockerd running, and may this user use its "
                                  "socket?")
+
+
+def test_two_threads_reading_at_once_each_get_their_answers(engine: tuple[Path, list[str]]) -> None:
+    """down's progress view reads from its own thread while the command reads too: one HTTP connection carries
+    one conversation at a time, so each thread has its own."""
+    path, _ = engine
+    api = dockerapi.EngineSocket(str(path))
+    answers: list[object] = []
+    failures: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            for _ in range(30):
+                answers.append(api.get("/containers/json", "listing", {"all": "1"}))
+        except BaseException as exc:  # collected for the assertion below, not swallowed
+            failures.append(exc)
+        finally:
+            api.close()
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == [] and answers == [[{"Id": "abc"}]] * 90

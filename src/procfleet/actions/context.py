@@ -45,7 +45,7 @@ class Context:
         out = self.output
         return Session(out=out.out, err=out.err, environ=self.environ, cwd=self.cwd, color=out.color,
                        timestamps=self.timestamps, prefixes=self.prefixes, since=self.since, exit_with=self.exit_with,
-                       abort_on_exit=self.abort_on_exit, verbose=out.verbose)
+                       abort_on_exit=self.abort_on_exit, verbose=out.verbose, json=out.json)
 
 
 def load_formation(ctx: Context) -> Formation:

@@ -32,7 +32,7 @@ class Migration:
 
 
 def migrate(ctx: Context, source: str, target: str, drain: bool, wait: WaitOptions,
-            report: Callable[[str], None]) -> Migration:
+            report: Callable[[str], None], drain_wait: WaitOptions | None = None) -> Migration:
     """Deploy on target with source's live counts, wait until healthy, then (with drain) scale source to zero.
 
     If the target does not become healthy, the source is left exactly as it was and the result says which step
@@ -85,7 +85,10 @@ def migrate(ctx: Context, source: str, target: str, drain: bool, wait: WaitOptio
         moves.record(formation.source, formation.app.name, source, target, dict(ctx.environ))
         return migration
     try:
-        status = origin.scale(formation, dict.fromkeys(counts, 0), waiting)
+        # the drain's own wait (a progress view whose clock starts now, not at the deploy's start)
+        draining = waiting if drain_wait is None else WaitOptions(wait=True, timeout=drain_wait.timeout,
+                                                                  progress=drain_wait.progress)
+        status = origin.scale(formation, dict.fromkeys(counts, 0), draining)
     except PlatformError as exc:
         return _failed(migration, drained, "drain", str(exc), f"scaling {source} to zero failed")
     drained["status"] = status_json(status)

@@ -67,7 +67,7 @@ class Deployed:
 
 
 def deploy(ctx: Context, keep_counts: bool, wait: WaitOptions,
-           show_plan: Callable[[Plan], None] | None = None, only: Sequence[str] = ()) -> Deployed:
+           show_plan: Callable[[Plan], None] | None = None, only: Sequence[str] = (), force: bool = False) -> Deployed:
     """Plan, show the plan, apply it, and wait for the platform, under the app's lock (see locks.py)."""
     formation, backend = _open(ctx, warn=True)
     _runnable_here(formation, backend)
@@ -88,7 +88,7 @@ def deploy(ctx: Context, keep_counts: bool, wait: WaitOptions,
             # about to become the supervisor until it stops: its own lock (one supervisor per app) serialises
             # from here, and scale must reach it meanwhile
             held.close()
-        elif not the_plan.pending:
+        elif not the_plan.pending and not force:
             settled = _already_running(formation, backend, the_plan)
             if settled is not None:  # as terraform apply with no changes: nothing sent to the platform
                 return Deployed(plan=the_plan, outcome=Outcome(status=settled))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.integration.local.harness import LocalApp
@@ -32,3 +33,17 @@ def test_deploy_becomes_a_lean_supervisor_in_the_same_process(app: LocalApp) -> 
     assert app.cli("down").returncode == 0
     assert supervised.exit_code() == 0
     assert "every process has stopped" in supervised.output()
+
+
+def test_deploy_json_stays_in_place_to_print_its_document_at_the_end(app: LocalApp) -> None:
+    """`deploy --json` promises one JSON document once the supervisor ends (docs/json.md): that supervisor is the
+    CLI process itself, not a lean one that would not know to print it."""
+    app.write(FORMATION)
+    supervised = app.deploy("--json")
+    app.wait_status(lambda s: s.types[0].running == 3, "3 instances")
+    assert b"procfleet_local.lean" not in Path(f"/proc/{supervised.process.pid}/cmdline").read_bytes()
+    assert app.cli("down").returncode == 0
+    assert supervised.exit_code() == 0
+    start = max(index for index, line in enumerate(supervised.raw) if line == "{")  # after the instances' lines
+    document = json.loads("\n".join(supervised.raw[start:]))
+    assert [change["process"] for change in document["plan"]["changes"]] == ["web"]

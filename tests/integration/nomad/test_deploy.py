@@ -74,6 +74,32 @@ def test_unchanged_deploy_makes_no_new_version(project: Project, agent: Agent) -
         assert [r.path for r in agent.sim.requests if r.method != "GET"] == []
 
 
+def test_deploy_force_puts_back_a_job_edited_outside_procfleet(project: Project, agent: Agent) -> None:
+    """An edit made with Nomad's own tools (procfleet's meta left as it was) is not in the plan, which compares
+    procfleet's fingerprints; `deploy --force` registers the formation's job all the same and puts it back."""
+    project.write()
+    timeout = str(agent.timeout)
+    assert project.cli("deploy", "-b", "nomad", "--timeout", timeout).code == 0
+    job = agent.job(project.app) or {}
+    job["TaskGroups"][0]["Tasks"][0]["Env"] = {**(job["TaskGroups"][0]["Tasks"][0].get("Env") or {}),
+                                                 "EDITED": "outside"}
+    assert agent.http("POST", "/v1/jobs", json={"Job": job}).ok
+    edited = (agent.job(project.app) or {})["Version"]
+
+    def rolled_out() -> bool:  # the edit's own deployment done: every allocation up again
+        deployment = agent.http("GET", f"/v1/job/{project.app}/deployment").json() or {}
+        return deployment.get("JobVersion") == edited and deployment.get("Status") == "successful"
+
+    eventually(rolled_out, timeout=agent.timeout, what="the edited job's deployment")
+    assert project.cli("deploy", "-b", "nomad", "--timeout", timeout).code == 0
+    assert (agent.job(project.app) or {})["Version"] == edited  # nothing changed by procfleet's lights
+    forced = project.cli("deploy", "--force", "-b", "nomad", "--timeout", timeout)
+    assert forced.code == 0, forced.err
+    restored = agent.job(project.app) or {}
+    assert restored["Version"] == edited + 1
+    assert "EDITED" not in (restored["TaskGroups"][0]["Tasks"][0].get("Env") or {})
+
+
 def test_count_rules_file_counts_return_platform_counts_stay_and_keep_counts(project: Project, agent: Agent) -> None:
     """DESIGN §2: a file count wins at deploy, an omitted count is kept, --keep-counts keeps all (PreserveCounts)."""
     project.write()

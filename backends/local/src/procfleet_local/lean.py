@@ -37,12 +37,14 @@ _OWN = frozenset({"out", "err", "environ", "cwd"})
 
 def possible(session: Session) -> bool:
     """Whether the supervisor can move into a new interpreter: it writes to this process's own stdout and
-    stderr (not to a stream a caller handed in, as tests in-process do) and the kernel has anonymous files."""
+    stderr (not to a stream a caller handed in, as tests in-process do), nothing is left for the CLI to print
+    after it (`deploy --json` prints its document when the supervisor ends), and the kernel has anonymous files."""
     try:
         own = session.out.fileno() == 1 and session.err.fileno() == 2
     except (AttributeError, OSError, ValueError):  # a stream without a descriptor
         return False
-    return own and hasattr(os, "memfd_create") and not os.environ.get("PROCFLEET_SUPERVISE_IN_PLACE")
+    return own and not session.json and hasattr(os, "memfd_create") and \
+        not os.environ.get("PROCFLEET_SUPERVISE_IN_PLACE")
 
 
 def become(formation: Formation, counts: Mapping[str, int], session: Session, where: Address, lock: int) -> None:
