@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 
 from procfleet.backend import ExportedApp, InstanceStatus, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
 from procfleet.diff import exported_definitions
-from procfleet.errors import NotRunning, PlatformError, UsageError
+from procfleet.errors import PlatformError, UsageError
+from procfleet.loglines import log_writer, not_deployed
 from procfleet.model import Formation, ProcessType
 from procfleet.plan import Plan
 from procfleet.validation import Where
@@ -146,6 +147,10 @@ class SystemdBackend:
         files = self._files(formation)
         rollout.refuse_strangers(manager, [path for path, _, _ in files if path.suffix != ".env"])
         running = self._running(manager, found)
+        # what is enabled but did not run when this deploy began (crashed, stopped by hand) starts again; one this
+        # deploy starts and that ends meanwhile (restart = "never", "on-failure" after exit 0) is its policy's
+        idle = {name: {n for n in kind.enabled if n not in running.get(name, set())}
+                for name, kind in found.types.items()}
         for change in plan.changes:
             if change.action == "remove" and change.process in found.types:
                 rollout.remove_type(manager, found, change.process, running.get(change.process, ()))
@@ -163,11 +168,8 @@ class SystemdBackend:
                 rollout.rolling_restart(manager, found, name, kept,
                                         lambda unit: self._wait_unit(formation, unit, wait.timeout))
             rollout.start_missing(manager, found, name, count)
-        # what is enabled but does not run (crashed, stopped by hand) starts again; what runs is left alone
-        found = self._installed(formation)
-        running = self._running(manager, found)
-        for name, count in plan.counts.items():
-            rollout.start_stopped(manager, found, name, count, running.get(name, set()))
+            if not change.definition_changed:  # a changed type's instances were all restarted just now
+                rollout.start_stopped(manager, found, name, [n for n in idle.get(name, ()) if n <= count])
         return Outcome(status=self._wait(formation, plan.counts, wait))
 
     def scale(self, formation: Formation, targets: Mapping[str, int], wait: WaitOptions) -> Status:
@@ -206,21 +208,22 @@ class SystemdBackend:
     # -- output ---------------------------------------------------------------------------------------------
 
     def logs(self, formation: Formation, types: Sequence[str], follow: bool, tail: int | None) -> None:
-        """Each instance's lines from the journal, `HH:MM:SS web.1 | line`; with tail, the last N of each."""
+        """Each instance's lines from the journal, as every backend prints them; with tail, the last N of each."""
         manager, found = self._manager(formation), self._installed(formation)
         if not found.exists:
-            raise NotRunning(f"{formation.app.name} is not deployed on systemd: run `procfleet deploy -b systemd`")
+            raise not_deployed(formation.app.name, self.name)
         units = {names.instance(found.app, u.process, u.number): (u.name, u.process)
                  for u in self._units(manager, found) if not types or u.process in types}
-        book = journal.Journal(self.layout(formation), self.session.environ)
-        style = journal.Style(self.session.timestamps, self.session.prefixes, self.session.color,
-                              {name: index for index, name in enumerate(formation.processes)})
-        width = max((len(name) for name, _ in units.values()), default=0)
-        lines = book.read(units, tail) if units else []
-        journal.print_lines(lines, self.session.out, width, style)
+        writer = log_writer(self.session, formation, self.name, types, [name for name, _ in units.values()])
+        book, since = journal.Journal(self.layout(formation), self.session.environ), self.session.since
+        entries = book.read(units, tail, since) if units else []
+        for entry in entries:
+            writer.write(entry.line)
         if follow and units:
-            for line in book.follow(units, lines[-1].cursor if lines else None):
-                journal.print_lines([line], self.session.out, max(width, len(line.name)), style)
+            for entry in book.follow(units, entries[-1].cursor if entries else None, since):
+                writer.write(entry.line)
+        if not follow:
+            writer.finish()
 
     def run(self, formation: Formation, argv: Sequence[str], process: str | None) -> int:
         """`systemd-run --wait`: a one-off service with the app's environment file (the type's, if named), its
@@ -275,7 +278,7 @@ class SystemdBackend:
         number = int(instance.name.rsplit(".", 1)[1])
         unit = names.instance(formation.app.name, instance.process, number)
         try:
-            return [line.text for line in book.read({unit: (instance.name, instance.process)}, LOG_LINES)]
+            return [entry.line.text for entry in book.read({unit: (instance.name, instance.process)}, LOG_LINES)]
         except PlatformError:
             return []
 

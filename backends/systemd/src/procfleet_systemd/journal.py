@@ -1,65 +1,48 @@
-"""`logs` from the journal: each instance's own lines as `HH:MM:SS web.1 | line`, as every backend prints them."""
+"""`logs` from the journal: each instance's own lines, with the time journald received each, as procfleet.loglines
+prints them on every backend."""
 
 from __future__ import annotations
 
 import json
+import math
 import subprocess
-import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any
 
 from procfleet.errors import PlatformError
+from procfleet.loglines import LogLine
 from procfleet_systemd.layout import Layout
 
-# Honcho's palette in its order, as the local backend colors its lines: a type keeps its color on every backend.
 NO_JOURNALCTL = "journalctl is not installed: the systemd backend reads logs from the journal"
-COLORS = ("36", "33", "32", "35", "31", "34", "36;1", "33;1", "32;1", "35;1", "31;1", "34;1")
+Units = Mapping[str, tuple[str, str]]  # unit → (instance name, type): web.1, web
 
 
 @dataclass(frozen=True)
-class Line:
-    """One line an instance wrote, as the journal keeps it."""
+class Entry:
+    """One line an instance wrote, and where the journal keeps it (to follow on from it)."""
 
-    when: float  # seconds since the epoch
-    name: str  # web.1
-    process: str
-    text: str
+    line: LogLine
     cursor: str
 
 
-@dataclass(frozen=True)
-class Style:
-    """How lines are printed: with the time, the instance's name, colors by type position."""
-
-    timestamps: bool = True
-    prefixes: bool = True
-    color: bool = False
-    positions: Mapping[str, int] | None = None
-
-
-def line_from(entry: Mapping[str, Any], units: Mapping[str, tuple[str, str]], field: str) -> Line | None:
-    """The Line of a journal entry written by one of the units (by unit: (instance name, type)); None for others,
-    such as systemd's own "Started …" messages about the unit."""
-    owner = units.get(str(entry.get(field, "")))
+def entry_from(record: Mapping[str, Any], units: Units, field: str) -> Entry | None:
+    """The Entry of a journal record written by one of the units; None for others, such as systemd's own
+    "Started …" messages about the unit."""
+    owner = units.get(str(record.get(field, "")))
     if owner is None:
         return None
-    message = entry.get("MESSAGE", "")
+    message = record.get("MESSAGE", "")
     if isinstance(message, list):  # the journal's JSON gives a message that is not UTF-8 as its bytes
         message = bytes(message).decode("utf-8", errors="replace")
-    return Line(int(entry.get("__REALTIME_TIMESTAMP", 0)) / 1e6, owner[0], owner[1], str(message).rstrip("\n"),
-                str(entry.get("__CURSOR", "")))
+    at = int(record.get("__REALTIME_TIMESTAMP", 0)) / 1e6  # when journald received it: as the process wrote it
+    return Entry(LogLine(owner[0], owner[1], str(message).rstrip("\n"), at), str(record.get("__CURSOR", "")))
 
 
-def formatted(line: Line, width: int, style: Style) -> str:
-    """`HH:MM:SS web.1 | text`, or the text alone without prefixes."""
-    if not style.prefixes:
-        return line.text + "\n"
-    head = f"{time.strftime('%H:%M:%S', time.localtime(line.when))} " if style.timestamps else ""
-    head += f"{line.name.ljust(width)} | "
-    if style.color and style.positions is not None:
-        head = f"\033[{COLORS[style.positions.get(line.process, 0) % len(COLORS)]}m{head}\033[0m"
-    return head + line.text + "\n"
+def since_argument(since: float) -> str:
+    """journalctl's `--since` for a moment (`@` and Unix seconds, systemd.time(7)), on the whole second before it:
+    the lines of that second before the moment are left out by their own times."""
+    return f"--since=@{math.floor(since)}"
 
 
 class Journal:
@@ -75,20 +58,24 @@ class Journal:
         matches = [f"--unit={unit}" for unit in units]
         return self.layout.journalctl("--output=json", "--quiet", *args, *matches)
 
-    def read(self, units: Mapping[str, tuple[str, str]], tail: int | None) -> list[Line]:
-        """The units' lines so far, oldest first; with tail, the last `tail` of each instance."""
+    def read(self, units: Units, tail: int | None, since: float | None = None) -> list[Entry]:
+        """The units' lines so far, oldest first: those written since `since`, and with tail, the last `tail` of
+        each instance of those (as `docker logs --since --tail`)."""
         if tail is None:
-            return list(self._lines(self._argv(units, "--lines=all"), units))
-        lines: list[Line] = []
+            window = [] if since is None else [since_argument(since)]
+            return self._kept(self._lines(self._argv(units, "--lines=all", *window), units), since)
+        # not with --since: journalctl would show the first `tail` lines from then on; the last `tail` lines of all,
+        # less those before then, are the last `tail` of those since
+        entries: list[Entry] = []
         for unit in units:
             if tail > 0:
-                lines += self._lines(self._argv([unit], f"--lines={tail}"), units)
-        return sorted(lines, key=lambda line: line.when)
+                entries += self._kept(self._lines(self._argv([unit], f"--lines={tail}"), units), since)
+        return sorted(entries, key=lambda entry: entry.line.at)
 
-    def follow(self, units: Mapping[str, tuple[str, str]], after: str | None) -> Iterator[Line]:
-        """The units' new lines as they are written, until interrupted."""
-        since = [f"--after-cursor={after}"] if after else ["--lines=0"]
-        argv = self._argv(units, "--follow", *since)
+    def follow(self, units: Units, after: str | None, since: float | None = None) -> Iterator[Entry]:
+        """The units' new lines as they are written (after the cursor, else from now), until interrupted."""
+        start = [f"--after-cursor={after}"] if after else ["--lines=0"]
+        argv = self._argv(units, "--follow", *start)
         try:
             child = subprocess.Popen(argv, stdout=subprocess.PIPE, env=self.environ, text=True, errors="replace")
         except FileNotFoundError:
@@ -96,14 +83,18 @@ class Journal:
         assert child.stdout is not None
         try:
             for text in child.stdout:
-                line = self._parse(text, units)
-                if line is not None:
-                    yield line
+                entry = self._parse(text, units)
+                if entry is not None and (since is None or entry.line.at >= since):
+                    yield entry
         finally:
             child.terminate()
             child.wait()
 
-    def _lines(self, argv: list[str], units: Mapping[str, tuple[str, str]]) -> Iterator[Line]:
+    @staticmethod
+    def _kept(entries: Iterable[Entry], since: float | None) -> list[Entry]:
+        return [entry for entry in entries if since is None or entry.line.at >= since]
+
+    def _lines(self, argv: list[str], units: Units) -> Iterator[Entry]:
         try:
             done = subprocess.run(argv, capture_output=True, text=True, env=self.environ, check=False,
                                   errors="replace", timeout=120)
@@ -112,20 +103,13 @@ class Journal:
         if done.returncode != 0:
             raise PlatformError(f"journalctl: {(done.stderr.strip() or 'failed').splitlines()[-1]}")
         for text in done.stdout.splitlines():
-            line = self._parse(text, units)
-            if line is not None:
-                yield line
+            entry = self._parse(text, units)
+            if entry is not None:
+                yield entry
 
-    def _parse(self, text: str, units: Mapping[str, tuple[str, str]]) -> Line | None:
+    def _parse(self, text: str, units: Units) -> Entry | None:
         try:
-            entry = json.loads(text)
+            record = json.loads(text)
         except json.JSONDecodeError:
             return None
-        return line_from(entry, units, self.field) if isinstance(entry, dict) else None
-
-
-def print_lines(lines: Sequence[Line], out: TextIO, width: int, style: Style) -> None:
-    """Write the lines and flush."""
-    for line in lines:
-        out.write(formatted(line, width, style))
-    out.flush()
+        return entry_from(record, units, self.field) if isinstance(record, dict) else None

@@ -67,11 +67,10 @@ def scale_type(manager: Manager, installed: Installed, process: str, count: int,
     start_missing(manager, installed, process, count)
 
 
-def start_stopped(manager: Manager, installed: Installed, process: str, count: int, running: Iterable[int]) -> None:
-    """Start the enabled instances up to count that do not run (crashed, stopped by hand); a running one is left."""
-    idle = [n for n in range(1, count + 1) if n not in set(running)]
-    if idle:
-        units = instance_units(installed, process, idle)
+def start_stopped(manager: Manager, installed: Installed, process: str, numbers: Iterable[int]) -> None:
+    """Start these enabled instances, which did not run (crashed, stopped by hand), whatever stopped them."""
+    units = instance_units(installed, process, numbers)
+    if units:
         manager.systemctl("reset-failed", *units, check=False)  # a unit that hit its start limit refuses to start
         manager.systemctl("start", *units, check=False)
 

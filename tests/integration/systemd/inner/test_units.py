@@ -70,18 +70,20 @@ def test_a_crashing_instance_is_restarted_then_stopped_by_the_start_limit(app: S
 
 
 def test_on_failure_leaves_a_clean_exit_alone(app: SystemdApp) -> None:
-    """restart = on-failure and exit 0: done, not restarted, and deploy does not wait for it."""
+    """restart = on-failure and exit 0: done, not restarted, and deploy does not wait for it, nor start it again
+    because it ended before the deploy had looked for enabled instances that do not run."""
     app.write('''
     [app]
     name = "{app}"
 
     [processes.task]
-    command = "echo done > done.txt"
+    command = "echo done >> done.txt"
     restart = "on-failure"
     ''')
     app.ok("deploy", "-q", "--timeout", "20")
     task = next(i for i in app.ps()["instances"] if i["name"] == "task.1")
     assert task["state"] == "exited" and task["restarts"] == 0
+    assert (app.folder / "done.txt").read_text() == "done\n"  # started once
 
 
 def test_resources_become_cgroup_limits(app: SystemdApp) -> None:
