@@ -1,4 +1,6 @@
-"""One platform per parameter: local, compose, swarm, and Nomad (the simulator, its client running containers)."""
+"""One platform per parameter: local, compose, swarm, Nomad (the simulator, its client running containers), and
+systemd where a manager answers (tests/integration/systemd runs the suite on it in a container whose PID 1 is
+systemd, selecting it alone with PROCFLEET_CONFORMANCE_BACKENDS=systemd)."""
 
 from __future__ import annotations
 
@@ -11,14 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.conformance.platforms import PROBE_IMAGE, Platform
+from tests.conformance.platforms import PROBE_IMAGE, Platform, systemd_scope
 from tests.integration.conftest import PYTHON_IMAGE, docker_engine, engine_missing, swarm_engine
 from tests.nomad_sim import NomadSimulator
 
 __all__ = ["docker_engine", "swarm_engine"]  # the engine fixtures, shared with the integration tests
 
 PROBE = Path(__file__).with_name("probe.py")
-BACKENDS = ("local", "compose", "swarm", "nomad")
+SELECTED = "PROCFLEET_CONFORMANCE_BACKENDS"  # a comma-separated choice of backends, all of them when unset
+BACKENDS = tuple(os.environ[SELECTED].split(",")) if os.environ.get(SELECTED) else (
+    "local", "compose", "swarm", "nomad", *(["systemd"] if systemd_scope() else []))
+ON_THIS_MACHINE = ("local", "systemd")  # the probe runs beside the formation, not in the image
 
 
 @pytest.fixture(scope="session")
@@ -39,10 +44,14 @@ def probe_image(docker_engine: None) -> str:
 
 @pytest.fixture(params=BACKENDS)
 def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
-    """The platform under test, with the probe beside the formation (local) or in the image (the others)."""
+    """The platform under test, with the probe beside the formation (local, systemd) or in the image (the others)."""
     backend: str = request.param
-    if backend != "local":
+    if backend not in ON_THIS_MACHINE:
         request.getfixturevalue("probe_image")
+    if backend == "systemd" and systemd_scope() is None:
+        engine_missing("no systemd manager answers here (no user manager in $XDG_RUNTIME_DIR, not root on a machine "
+                       "booted with systemd); tests/integration/systemd runs this suite in a container whose PID 1 "
+                       "is systemd", ".ci/systemd-setup.sh")
     if backend == "swarm":
         request.getfixturevalue("swarm_engine")
     shutil.copy(PROBE, tmp_path)

@@ -24,6 +24,7 @@ from typing import Any
 
 import requests
 
+from procfleet import registry
 from tests.integration.nomad.conftest import eventually
 from tests.nomad_sim import NomadSimulator
 
@@ -35,18 +36,26 @@ DEADLINE = 90.0
 # `procfleet logs` lines, the same on every backend: `HH:MM:SS <instance> | <text>`, the name padded
 LOG_LINE = re.compile(r"^\d\d:\d\d:\d\d (\S+) +\| (.*)$")
 
-PLATFORM_TABLES = """
-[backends.local]
-base_port = {base_port}
+# Each backend's table, in every formation the suite writes where that backend is installed (a table of a backend
+# that is not is an error: a container with only local and systemd in it)
+PLATFORM_TABLES = {
+    "local": "base_port = {base_port}\n",
+    "swarm": 'port_mode = "host"\nendpoint_mode = "dnsrr"\n',
+    "nomad": 'driver = "docker"\ndatacenters = ["dc1"]\n',
+    "systemd": 'base_port = {base_port}\nscope = "{systemd_scope}"\n',
+}
 
-[backends.swarm]
-port_mode = "host"
-endpoint_mode = "dnsrr"
 
-[backends.nomad]
-driver = "docker"
-datacenters = ["dc1"]
-"""
+def systemd_scope() -> str | None:
+    """The systemd manager this machine lets the suite drive: the user's (its private socket is in
+    $XDG_RUNTIME_DIR), else, for root, the system's (booted with systemd, as sd_booted(3) tells: /run/systemd/system
+    exists); None where neither runs (a container without systemd, a Mac)."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    if runtime.startswith("/") and Path(runtime, "systemd", "private").exists():
+        return "user"
+    if os.geteuid() == 0 and Path("/run/systemd/system").is_dir():
+        return "system"
+    return None
 
 
 @dataclass(frozen=True)
@@ -75,11 +84,14 @@ class Platform:
     sim: NomadSimulator | None = None
 
     def write(self, body: str) -> Path:
-        """formation.toml: [app] with this app's name and the probe image, the body, and every platform table."""
+        """formation.toml: [app] with this app's name and the probe image, the body, and every installed platform's
+        table."""
         path = self.folder / "formation.toml"
         base_port = 20000 + secrets.randbelow(400) * 100
+        installed = registry.discover()
+        tables = "".join(f"\n[backends.{name}]\n{text}" for name, text in PLATFORM_TABLES.items() if name in installed)
         path.write_text(f'[app]\nname = "{self.app}"\nimage = "{PROBE_IMAGE}"\n{body}\n'
-                        + PLATFORM_TABLES.format(base_port=base_port))
+                        + tables.format(base_port=base_port, systemd_scope=systemd_scope() or "user"))
         return path
 
     def cli(self, *args: str, timeout: float = 300) -> Run:
@@ -179,6 +191,13 @@ class Platform:
                                       headers=token, timeout=10)
                 allocs = answer.json() if answer.ok else []
             return [a["ID"] for a in allocs if a["ClientStatus"] in ("pending", "running")]
+        if self.backend == "systemd":  # the app's units that are not inactive (failed ones do not run either)
+            flags = ["--user"] if systemd_scope() == "user" else []
+            listed = subprocess.run(["systemctl", *flags, "list-units", "--all", "--plain", "--no-legend", "--full",
+                                     f"{self.app}-*", f"{self.app}.target"], capture_output=True, text=True,
+                                    timeout=60, check=False).stdout
+            rows = [line.split() for line in listed.splitlines()]  # unit, load, active, sub, description
+            return [row[0] for row in rows if len(row) > 2 and row[2] in ("active", "activating", "deactivating")]
         if self.supervisor is not None and self.supervisor.poll() is None:
             return [f"supervisor pid {self.supervisor.pid}"]
         return []
@@ -191,7 +210,7 @@ class Platform:
                 self.supervisor.wait(30)
             except subprocess.TimeoutExpired:
                 self.supervisor.kill()
-        if self.backend in ("compose", "swarm") and (self.folder / "formation.toml").exists():
+        if self.backend in ("compose", "swarm", "systemd") and (self.folder / "formation.toml").exists():
             self.cli("down", timeout=120)
         if self.backend == "nomad" and self.sim is None and (self.folder / "formation.toml").exists():
             self.cli("down", "--purge", timeout=120)  # a real agent keeps nothing of the test's app

@@ -22,9 +22,10 @@ IMAGE = "procfleet-test/systemd:latest"  # built by .ci/systemd-setup.sh
 SETUP = ".ci/systemd-setup.sh"
 INSIDE = "PROCFLEET_SYSTEMD_INNER"  # set in the container: the inner tests run there
 VENV = "/opt/procfleet"
-# What procfleet, its local and systemd backends and pytest need, as wheels built here and installed there offline.
+# What procfleet, its local and systemd backends and pytest need, as wheels built here and installed there offline
+# (requests: the conformance suite's modules import it, for a real Nomad agent's API).
 REQUIREMENTS = ("typer>=0.28,<0.29", "rich>=13.7", "tomlkit>=0.12", "python-dotenv>=1.0", "PyYAML>=6", "pytest>=8",
-                "hatchling>=1.21", "editables")
+                "hatchling>=1.21", "editables", "requests>=2.31")
 # systemd as PID 1 wants its own /run and a writable cgroup tree; no --privileged (this host cannot grant every
 # capability), SYS_ADMIN is what it mounts with
 RUN_OPTIONS = ("--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN", "--cap-add", "SYS_PTRACE",
@@ -95,7 +96,8 @@ def systemd_container(docker_engine: None) -> Iterator[Container]:
             "systemctl", "--failed", "--no-pager").stdout
         pip = f"{VENV}/bin/pip install -q --no-index --find-links /wheels"
         install = container.exec("sh", "-c", f"python3 -m venv {VENV} && {pip} hatchling editables && {pip} "
-                                 "--no-build-isolation -e /src -e /src/backends/local -e /src/backends/systemd pytest")
+                                 "--no-build-isolation -e /src -e /src/backends/local -e /src/backends/systemd pytest "
+                                 "requests")
         assert install.returncode == 0, f"installing procfleet in the container failed: {install.stderr}"
         yield container
     finally:
