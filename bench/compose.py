@@ -9,9 +9,9 @@ In one run, on the same formation and the same engine, each pair interleaved (A 
 - scale: `procfleet scale worker=30 --wait -b compose` against `docker compose up -d --wait --no-recreate
   --no-deps --scale worker=30 worker`, from 10 workers; without the waits beside them. Scaled back to 10
   (untimed) before every run.
-- the fixed cost: `python -c pass`, `procfleet --version`, `procfleet check -b compose` and `procfleet ps --json
-  -b compose` (and `docker compose ps`), interleaved, so the steps read as differences: the interpreter, the CLI's
-  imports, the formation and the backend, one look at the engine; and the settle, what waiting adds to each tool.
+- the fixed cost: `python -c pass`, `procfleet --version`, `procfleet ps --json` and `procfleet ps` (and `docker
+  compose ps`), interleaved; the phases of `ps --json` timed inside a fresh interpreter (the CLI's imports, the
+  formation and the backend, one look at the engine, a second one); and the settle, what waiting adds to each.
 
 Native Compose gets the very compose.yaml procfleet renders for the formation (the same project name), so both
 create the same containers. procfleet runs as a user runs it: a new process, start-up and imports included.
@@ -96,7 +96,7 @@ def main() -> int:
     print("scale worker 10 -> 30:\n" + table(scale))
     print(f"  waiting:     {scale[0].label} / {scale[1].label}: {ratio(scale[0], scale[1])}")
     print(f"  not waiting: {scale[2].label} / {scale[3].label}: {ratio(scale[2], scale[3])}\n")
-    print("fixed cost (medians of paired differences):")
+    print("fixed cost (medians):")
     print(fixed_cost_report(fixed, [("procfleet deploy minus deploy --no-wait", deploy[0], deploy[2]),
                                     ("docker compose up -d --wait minus up -d", deploy[1], deploy[3]),
                                     ("procfleet scale --wait minus scale", scale[0], scale[2]),

@@ -202,7 +202,8 @@ def plot(data: Data, path: Path) -> bool:
     some = ticker.FuncFormatter(lambda value, _: f"{value:g}" if f"{value:g}".lstrip("0.")[:1] in "25" else "")
 
     panels = ([("local", "start"), ("local", "cpu_side")] if "local" in data else []) + \
-        [(b, None) for b in ("compose", "swarm") if b in data] + ([("nomad", None)] if "nomad" in data else [])
+        [(b, None) for b in ("compose", "swarm") if b in data] + ([("nomad", None)] if "nomad" in data else []) + \
+        ([("ratios", None)] if {"local", "compose", "swarm"} & set(data) else [])
     columns = 2 if len(panels) > 1 else 1
     rows = (len(panels) + columns - 1) // columns
     figure, axes = pyplot.subplots(rows, columns, figsize=(6.4 * columns, 4.4 * rows), squeeze=False)
@@ -219,6 +220,29 @@ def plot(data: Data, path: Path) -> bool:
                          "local: idle CPU of the supervisor side")
             ax.set_xlabel("instances")
             ax.set_ylabel("seconds" if key == "start" else "% of one CPU")
+        elif part == "ratios":
+            for backend, marker in (("compose", "o"), ("swarm", "s")):
+                for group, style in (("ps", "-"), ("noop", "--"), ("up", ":")):
+                    if backend not in data:
+                        continue
+                    counts = [int(n) for n in data[backend][group]]
+                    values = []
+                    for n in counts:
+                        ours, native = list(data[backend][group][str(n)].values())[:2]
+                        values.append(median(ours) / median(native))
+                    name = {"ps": "ps", "noop": "no-op scale", "up": "scale --wait"}[group]
+                    ax.plot(counts, values, marker + style, label=f"{backend} {name}")
+            if "local" in data:
+                counts = [int(n) for n in data["local"]["procfleet"]]
+                values = [median(data["local"]["procfleet"][str(n)]["start"]) /
+                          median(data["local"]["honcho"][str(n)]["start"]) for n in counts]
+                ax.plot(counts, values, "D-", color="black", label="local start / honcho")
+            ax.axhline(1.0, color="grey", linewidth=1)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_title("procfleet / native, medians (below 1: procfleet is faster)")
+            ax.set_xlabel("containers or instances")
+            ax.set_ylabel("ratio of medians")
         elif part == "nomad":
             points = data["nomad"]["points"]
             for index, op in enumerate(dict.fromkeys(p["operation"] for p in points)):
@@ -243,7 +267,8 @@ def plot(data: Data, path: Path) -> bool:
             ax.set_title(f"{part}: worker × N (+ 1 other container)")
             ax.set_xlabel("containers")
             ax.set_ylabel("seconds")
-        ax.set_xticks(sorted({int(x) for line in ax.get_lines() for x in line.get_xdata()}))
+        measured = [line for line in ax.get_lines() if not line.get_label().startswith("_")]  # not the axhline
+        ax.set_xticks(sorted({int(x) for line in measured for x in line.get_xdata()}))
         ax.xaxis.set_major_formatter(plain)
         ax.xaxis.set_minor_formatter(ticker.NullFormatter())
         ax.yaxis.set_major_formatter(plain)

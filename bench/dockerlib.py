@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import resource
@@ -258,16 +259,52 @@ def app(backend: str, docker: str, procfleet: str, prefix: str = "pfbench") -> I
                 signal.signal(signal.SIGTERM, previous)
 
 
-def fixed_cost(made: App, yardstick: Samples, rounds: int) -> list[Samples]:
-    """What a command costs before and around the platform's work, timed step by step (interleaved)."""
+# Run in a fresh interpreter in the app's folder: the phases of `procfleet ps --json -b BACKEND`, timed inside it.
+PHASES = """\
+import json, sys, time
+started = time.perf_counter()
+import procfleet.cli
+imported = time.perf_counter()
+from procfleet.actions.context import Context, load_formation, open_backend
+context = Context(backend=sys.argv[1])
+formation = load_formation(context)
+backend = open_backend(context, formation, False)
+loaded = time.perf_counter()
+backend.status(formation)
+looked = time.perf_counter()
+backend.status(formation)
+again = time.perf_counter()
+print(json.dumps({"imports": imported - started, "load": loaded - imported, "look": looked - loaded,
+                  "again": again - looked}))
+"""
+PHASE_TITLES = {
+    "imports": "procfleet's CLI imports (import procfleet.cli)",
+    "load": "the formation read and checked, the backend loaded",
+    "look": "one look at the engine (Backend.status)",
+    "again": "a second look in the same process",
+}
+
+
+def fixed_cost(made: App, yardstick: Samples, rounds: int) -> tuple[list[Samples], dict[str, list[float]], str]:
+    """What a command costs before and around the platform's work: whole commands timed from outside
+    (interleaved), and the phases of one `ps --json` timed inside a fresh interpreter; an error instead of the
+    phases if procfleet's internals they call have changed."""
     b = made.backend
     group = [Samples("python -c pass", [sys.executable, "-c", "pass"]),
              Samples("procfleet --version", [made.procfleet, "--version"]),
-             Samples(f"procfleet check -b {b}", made.pf("check")),
              Samples(f"procfleet ps --json -b {b}", made.pf("ps", "--json")),
+             Samples(f"procfleet ps -b {b}", made.pf("ps")),
              yardstick]
     interleave(group, made.folder, made.env, rounds, warmup=1)
-    return group
+    phases: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        done = subprocess.run([sys.executable, "-c", PHASES, b], cwd=made.folder, env=made.env, capture_output=True,
+                              text=True, check=False)
+        if done.returncode != 0:
+            return group, {}, done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"
+        for key, seconds in json.loads(done.stdout).items():
+            phases.setdefault(key, []).append(seconds)
+    return group, phases, ""
 
 
 def difference(slow: Samples, fast: Samples) -> float:
@@ -275,17 +312,17 @@ def difference(slow: Samples, fast: Samples) -> float:
     return statistics.median(a - b for a, b in zip(slow.wall, fast.wall, strict=True))
 
 
-def fixed_cost_report(group: Sequence[Samples], settles: Sequence[tuple[str, Samples, Samples]]) -> str:
-    """The steps of the fixed cost (medians of paired differences) and what each wait adds."""
-    python, version, check, look, yardstick = group
-    steps = [
-        ("the interpreter's start-up (python -c pass)", python.median()),
-        ("procfleet's CLI imports (--version minus python -c pass)", difference(version, python)),
-        (f"the formation and the backend, no engine ({check.label} minus --version)", difference(check, version)),
-        (f"one look at the engine, rendered ({look.label} minus check)", difference(look, check)),
-        (f"in all: {look.label}", look.median()),
-        (f"the yardstick: {yardstick.label}", yardstick.median()),
-    ]
+def fixed_cost_report(fixed: tuple[list[Samples], dict[str, list[float]], str],
+                      settles: Sequence[tuple[str, Samples, Samples]]) -> str:
+    """Whole commands, the phases of one `ps --json`, and what each wait adds (medians of paired differences)."""
+    group, phases, error = fixed
+    steps = [(f"whole process: {s.label}", s.median()) for s in group]
+    if phases:
+        steps += [(f"inside ps --json: {PHASE_TITLES.get(key, key)}", statistics.median(values))
+                  for key, values in phases.items()]
     steps += [(f"settle: {label}", difference(slow, fast)) for label, slow, fast in settles]
     width = max(len(label) for label, _ in steps)
-    return "\n".join(f"  {label:<{width}} {seconds:7.3f}s" for label, seconds in steps)
+    lines = [f"  {label:<{width}} {seconds:7.3f}s" for label, seconds in steps]
+    if error:
+        lines.append(f"  (the phases inside ps --json could not be timed: {error})")
+    return "\n".join(lines)

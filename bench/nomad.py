@@ -234,6 +234,10 @@ def report() -> int:
     return 0
 
 
+def _groups(count: int) -> str:
+    return f"{count} group" if count == 1 else f"{count} groups"
+
+
 def report_curve(sizes: list[int], markdown: bool, as_json: bool) -> int:
     """Requests (writes) per operation, a column per job size."""
     points = curve(sizes)
@@ -243,13 +247,13 @@ def report_curve(sizes: list[int], markdown: bool, as_json: bool) -> int:
         operations = list(dict.fromkeys(str(p["operation"]) for p in points))
         cell = {(p["operation"], p["groups"]): f"{p['requests']} ({p['writes']})" for p in points}
         if markdown:
-            print("| operation | " + " | ".join(f"{n} groups" for n in sizes) + " |")
+            print("| operation | " + " | ".join(_groups(n) for n in sizes) + " |")
             print("|---|" + "---:|" * len(sizes))
             for op in operations:
                 print(f"| {op} | " + " | ".join(cell[op, n] for n in sizes) + " |")
         else:
             width = max(map(len, operations))
-            print(f"requests (writes) per operation\n{'operation':<{width}}" + "".join(f"{f'{n} groups':>14}"
+            print(f"requests (writes) per operation\n{'operation':<{width}}" + "".join(f"{_groups(n):>14}"
                                                                                     for n in sizes))
             for op in operations:
                 print(f"{op:<{width}}" + "".join(f"{cell[op, n]:>14}" for n in sizes))

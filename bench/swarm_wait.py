@@ -10,9 +10,9 @@ interleaved (A B, B A, …):
 - deploy: `procfleet deploy -b swarm` (waits) and `deploy --no-wait` from nothing, against `docker stack deploy`
   of the very stack file procfleet renders (same stack name, `--resolve-image never`), which does not wait: the
   docker CLI of Docker 20.10 has no waiting stack deploy. Taken down (untimed) before every run.
-- the fixed cost: `python -c pass`, `procfleet --version`, `procfleet check -b swarm`, `procfleet ps --json -b
-  swarm` (and `docker service ls`), interleaved; the steps read as differences, and the settle, what each
-  wait adds.
+- the fixed cost: `python -c pass`, `procfleet --version`, `procfleet ps --json` and `procfleet ps` (and `docker
+  service ls`), interleaved; the phases of `ps --json` timed inside a fresh interpreter (the CLI's imports, the
+  formation and the backend, one look at the engine, a second one); and the settle, what each wait adds.
 
 With more than one node in the swarm (`bash .ci/swarm-cluster.sh up` adds two), every type is pinned to the
 manager (`[backends.swarm] constraints`) so the figures are those of one node; bench/swarm.py measures the swarm
@@ -107,7 +107,7 @@ def main() -> int:
     print("deploy, 5 tasks from nothing:\n" + table(deploy))
     print(f"  not waiting: {deploy[1].label} / {deploy[2].label}: {ratio(deploy[1], deploy[2])}")
     print(f"  waiting:     {deploy[0].label} / {deploy[2].label}: {ratio(deploy[0], deploy[2])}\n")
-    print("fixed cost (medians of paired differences):")
+    print("fixed cost (medians):")
     print(fixed_cost_report(fixed, [("procfleet scale --wait minus scale", scale[0], scale[2]),
                                     ("docker service scale minus --detach", scale[1], scale[3]),
                                     ("procfleet deploy minus deploy --no-wait", deploy[0], deploy[1])]))
