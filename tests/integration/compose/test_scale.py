@@ -69,3 +69,15 @@ def test_scale_before_deploy_says_so(app: ComposeApp) -> None:
     result = app.cli("scale", "worker=3")
     assert result.code == 1
     assert "is not running on compose: start it with `procfleet deploy --backend compose`" in result.err
+
+
+def test_an_app_scaled_to_zero_everywhere_can_be_scaled_up_again(app: ComposeApp) -> None:
+    """`scale worker=0` of the only type leaves no container, but the app is still deployed there, at 0: the
+    next `scale worker=1` starts one instead of saying it is not running."""
+    app.write(f'[app]\nname = "{{app}}"\nimage = "{{image}}"\n[processes.worker]\ncommand = "{TICK}"\n'
+              'stop_timeout = "0s"\n')
+    app.ok("deploy", "-q")
+    app.ok("scale", "worker=0", "--wait", "-q")
+    assert app.ps()["types"]["worker"]["running"] == 0
+    app.ok("scale", "worker=1", "--wait", "-q")
+    assert app.ps()["types"]["worker"]["running"] == 1

@@ -44,7 +44,7 @@ def test_local_to_compose_carries_the_live_counts_then_drains_local(move: Move) 
     assert result.code == 0, result.err
     # the formation now says where the app runs, so commands without -b follow it there
     assert 'backend = "compose"' in (move.folder / "formation.toml").read_text()
-    assert "commands without -b act on compose" in result.err
+    assert "commands without -b" not in result.err  # --json: the document only, as every command's --json
     assert (report["from"], report["to"], report["drain"], report["ok"]) == ("local", "compose", True, True)
     assert (report["failed"], report["error"]) == (None, None)
     read, deploy, drain = report["steps"]

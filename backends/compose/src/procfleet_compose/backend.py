@@ -122,9 +122,12 @@ class ComposeBackend:
     def live(self, formation: Formation) -> dict[str, LiveType]:
         """Each type's container count and fingerprint; a type scaled to zero is live with count 0."""
         live = live_types(self.owned_containers(formation))
-        if live:
-            document = self.stored(formation) or {}
-            for name, count in composefile.replicas(document).items():
+        document = self.stored(formation) or {}
+        replicas = composefile.replicas(document)
+        # with containers, or every service scaled to zero (`scale worker=0` of the only type: deployed, at 0);
+        # a copy asking for containers that are all gone is not live (they were removed: deploy adds them)
+        if live or (replicas and not any(replicas.values())):
+            for name, count in replicas.items():
                 if count == 0 and name not in live:
                     labels = document["services"][name].get("labels") or {}
                     live[name] = LiveType(name=name, count=0, fingerprint=labels.get(FINGERPRINT_LABEL))
