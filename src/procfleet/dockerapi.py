@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from procfleet.dockerjson import shown
 from procfleet.errors import PlatformError
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
@@ -155,8 +156,8 @@ def _context_chosen(env: Mapping[str, str]) -> bool:
 
 def not_the_engine(action: str, path: str, detail: object) -> PlatformError:
     """The error for an answer on the socket that is not the Docker engine's."""
-    text = str(detail).strip().splitlines()[0][:160] if str(detail).strip() else "nothing"
-    return PlatformError(f"{action}: unix://{path} answered something that is not Docker's ({text}): check that "
+    return PlatformError(f"{action}: unix://{path} answered something that is not Docker's ({shown(detail)}): "
+                         "check that "
                          "DOCKER_HOST (or /var/run/docker.sock) is the Docker engine's socket and that "
                          "`docker version` works")
 

@@ -12,8 +12,13 @@ NOT_DOCKER = "check that `docker` on PATH is Docker's own CLI and that it works 
 
 def not_docker(action: str, detail: object) -> PlatformError:
     """The error for output that is not what the Docker CLI prints."""
-    text = str(detail).strip().splitlines()[0][:160] if str(detail).strip() else "nothing"
-    return PlatformError(f"{action}: docker printed something that is not Docker's output ({text}): {NOT_DOCKER}")
+    return PlatformError(f"{action}: docker printed something that is not Docker's output ({shown(detail)}): "
+                         f"{NOT_DOCKER}")
+
+
+def shown(detail: object) -> str:
+    """Foreign output as an error quotes it: its first line, cut at 160 characters, or "nothing"."""
+    return str(detail).strip().splitlines()[0][:160] if str(detail).strip() else "nothing"
 
 
 def objects(output: str, action: str) -> list[dict[str, Any]]:
