@@ -69,12 +69,11 @@ def free_base_port(types: int = 5, per_type: int = 5) -> int:
 
 @dataclass
 class Line:
-    """One line the supervisor printed, split into its parts, with when the test saw it."""
+    """One line the supervisor printed, split into its parts."""
 
     stamp: str
     name: str
     text: str
-    seen: float
 
 
 @dataclass
@@ -101,7 +100,7 @@ class Supervised:
                 sink.append(text)
                 match = LINE.match(text)
                 if sink is self.raw and match:
-                    self.lines.append(Line(match[1], match[2], match[3], time.monotonic()))
+                    self.lines.append(Line(match[1], match[2], match[3]))
                 self._changed.notify_all()
         with self._changed:
             self._changed.notify_all()
