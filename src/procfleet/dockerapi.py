@@ -89,6 +89,18 @@ class EngineSocket:
         except ValueError:
             raise not_the_engine(action, self.path, body.decode(errors="replace")) from None
 
+    def log(self, path: str, action: str, query: Mapping[str, Any]) -> list[tuple[bool, str]]:
+        """The lines of a log the engine answers to GET path?query without following (a container's or a
+        service's), each with whether it was written on stderr, in the order the engine sent them; none for a 404
+        (removed since it was listed)."""
+        target = quote(path) + f"?{urlencode(dict(query))}"
+        status, body = self._request(target, action)
+        if status == 404:
+            return []
+        if status != 200:
+            raise EngineError(action, status, _message(body))
+        return log_lines(body)
+
     def __enter__(self) -> EngineSocket:
         return self
 
@@ -160,6 +172,31 @@ def not_the_engine(action: str, path: str, detail: object) -> PlatformError:
                          "check that "
                          "DOCKER_HOST (or /var/run/docker.sock) is the Docker engine's socket and that "
                          "`docker version` works")
+
+
+def log_lines(body: bytes) -> list[tuple[bool, str]]:
+    """A log body's lines with whether each came on stderr: the engine sends frames of an 8-byte header (the
+    stream: 1 stdout, 2 stderr; then the size) and the bytes, unless the container has a TTY, when the body is
+    the bare stdout (see the Engine API's "Attach to a container": stream format)."""
+    if not _multiplexed(body):
+        return [(False, line.removesuffix("\r")) for line in body.decode(errors="replace").split("\n") if line]
+    lines: list[tuple[bool, str]] = []
+    partial = {False: b"", True: b""}  # a frame may end inside a line: the rest comes in that stream's next one
+    offset = 0
+    while offset + 8 <= len(body):
+        stderr = body[offset] == 2
+        size = int.from_bytes(body[offset + 4:offset + 8], "big")
+        *complete, partial[stderr] = (partial[stderr] + body[offset + 8:offset + 8 + size]).split(b"\n")
+        lines.extend((stderr, line.decode(errors="replace").removesuffix("\r")) for line in complete)
+        offset += 8 + size
+    lines.extend((stderr, rest.decode(errors="replace")) for stderr, rest in partial.items() if rest)
+    return lines
+
+
+def _multiplexed(body: bytes) -> bool:
+    """Whether a log body is in frames: a frame's header starts with the stream (0, 1 or 2) and three zero bytes,
+    where a TTY's bare output with timestamps starts with the year's first digit."""
+    return len(body) >= 8 and body[0] in (0, 1, 2) and body[1:4] == b"\0\0\0"
 
 
 def filters(**values: list[str]) -> str:

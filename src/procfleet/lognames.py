@@ -37,6 +37,14 @@ def swarm_line(stack: str) -> LineParser:
     return lambda line, stderr: _parsed(pattern.fullmatch(line), stderr)
 
 
+def stamped(name: str, process: str, line: str, stderr: bool) -> LogLine | None:
+    """A line the Engine API sent with `timestamps`: `2024-05-01T13:00:00.123456789Z text`, of the instance
+    `name`; None for a line in another shape."""
+    moment, _, text = line.partition(" ")
+    at = rfc3339(moment)
+    return None if at is None else LogLine(name, process, text, at, stderr)
+
+
 def _parsed(found: re.Match[str] | None, stderr: bool) -> LogLine | None:
     at = None if found is None else rfc3339(found.group("time"))
     if found is None or at is None:

@@ -113,3 +113,23 @@ def test_two_threads_reading_at_once_each_get_their_answers(engine: tuple[Path, 
     for thread in threads:
         thread.join()
     assert failures == [] and answers == [[{"Id": "abc"}]] * 90
+
+
+def frame(stream: int, data: bytes) -> bytes:
+    """One frame of the engine's multiplexed log stream: the stream, three zero bytes, the size, the bytes."""
+    return bytes([stream, 0, 0, 0]) + len(data).to_bytes(4, "big") + data
+
+
+def test_a_multiplexed_log_is_split_into_lines_with_their_stream_in_order() -> None:
+    body = (frame(1, b"2026-01-01T00:00:00.1Z out one\n") + frame(2, b"2026-01-01T00:00:00.2Z err one\n")
+            + frame(1, b"2026-01-01T00:00:00.3Z out tw") + frame(1, b"o\r\n")
+            + frame(2, b"2026-01-01T00:00:00.4Z tail"))
+    assert dockerapi.log_lines(body) == [
+        (False, "2026-01-01T00:00:00.1Z out one"), (True, "2026-01-01T00:00:00.2Z err one"),
+        (False, "2026-01-01T00:00:00.3Z out two"), (True, "2026-01-01T00:00:00.4Z tail")]
+
+
+def test_a_tty_containers_log_is_its_bare_output_on_stdout() -> None:
+    body = b"2026-01-01T00:00:00.1Z one\r\n2026-01-01T00:00:00.2Z two\n"
+    assert dockerapi.log_lines(body) == [(False, "2026-01-01T00:00:00.1Z one"), (False, "2026-01-01T00:00:00.2Z two")]
+    assert dockerapi.log_lines(b"") == []

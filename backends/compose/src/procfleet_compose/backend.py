@@ -189,8 +189,10 @@ class ComposeBackend:
         services = [name for name in types if name in (document.get("services") or {})]
         names = [f"{c.process}.{c.number}" for c in containers if not types or c.process in types]
         writer = log_writer(self.session, formation, self.name, types, names)
-        if services or not types:
-            self.engine(formation).logs(services, follow, tail, self.session.since, writer)
+        chosen = [c for c in containers if not types or c.process in types]
+        engine = self.engine(formation)
+        if (follow or not engine.recent_logs(chosen, tail, self.session.since, writer)) and (services or not types):
+            engine.logs(services, follow, tail, self.session.since, writer)
         if not follow:
             writer.finish()
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, TextIO, cast
 
 from procfleet import dockerapi, dockerjson
 from procfleet.errors import PlatformError
-from procfleet.loglines import LogWriter, docker_since
-from procfleet.lognames import compose_line, into
+from procfleet.loglines import LogLine, LogWriter, docker_since
+from procfleet.lognames import compose_line, into, stamped
 from procfleet.model import Formation
 from procfleet_compose import failures
 from procfleet_compose.status import PROJECT_LABEL, Container, parse
@@ -165,6 +165,30 @@ class Engine:
             finally:
                 for stream in feeds.values():
                     stream.close()
+
+    def recent_logs(self, containers: Sequence[Container], tail: int | None, since: float | None,
+                    writer: LogWriter) -> bool:
+        """What `docker compose logs --timestamps` shows without following, read on the engine's socket: one GET
+        per container, the lines of all of them merged in the order they were written. False, with nothing
+        written, when the engine is not reached through its socket (the caller then runs the CLI)."""
+        api = self.api
+        if api is None:
+            return False
+        query = {"stdout": "1", "stderr": "1", "timestamps": "1", "tail": "all" if tail is None else str(tail),
+                 **({} if since is None else {"since": docker_since(since)})}
+        lines: list[LogLine] = []
+        with api:
+            for container in containers:
+                name = f"{container.process}.{container.number}"
+                for stderr, line in api.log(f"/containers/{container.id}/logs", "docker compose logs failed", query):
+                    parsed = stamped(name, container.process, line, stderr)
+                    if parsed is None:
+                        writer.passthrough(line, stderr)
+                    else:
+                        lines.append(parsed)
+        for parsed in sorted(lines, key=lambda found: found.at):  # stable: each container's own order is kept
+            writer.write(parsed)
+        return True
 
     def run(self, service: str, command: str, tty: bool, out: TextIO, err: TextIO) -> int:
         """`docker compose run --rm --no-deps SERVICE COMMAND` (the service's entrypoint is `/bin/sh -c`)."""

@@ -194,8 +194,9 @@ class SwarmBackend:
         chosen = [services[name] for name in (types or formation.processes) if name in services]
         writer = log_writer(self.session, formation, self.name, types,
                             [f"{s.process}.{s.replicas}" for s in chosen if s.replicas])
-        if chosen:
-            self.engine(formation).logs([s.name for s in chosen], follow, tail, self.session.since, writer)
+        engine = self.engine(formation)
+        if chosen and (follow or not engine.recent_logs(chosen, tail, self.session.since, writer)):
+            engine.logs([s.name for s in chosen], follow, tail, self.session.since, writer)
         if not follow:
             writer.finish()
 

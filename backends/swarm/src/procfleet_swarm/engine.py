@@ -18,8 +18,8 @@ from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 from procfleet import dockerapi, dockerjson
 from procfleet.errors import PlatformError
-from procfleet.loglines import LogWriter, docker_since
-from procfleet.lognames import into, swarm_line
+from procfleet.loglines import LogLine, LogWriter, docker_since
+from procfleet.lognames import into, stamped, swarm_line
 from procfleet_swarm import failures
 from procfleet_swarm.status import NAMESPACE_LABEL, Service, Snapshot, Task, parse_service, parse_task
 
@@ -316,6 +316,33 @@ class Engine:
             out.close()
             err.close()
 
+    def recent_logs(self, services: Sequence[Service], tail: int | None, since: float | None,
+                    writer: LogWriter) -> bool:
+        """What `docker service logs --timestamps` shows without following, read on the engine's socket: one GET
+        per service and one of their tasks, the lines of all of them merged in the order they were written. False,
+        with nothing written, when the engine is not reached through its socket or a line names a task not listed
+        (the caller then runs the CLI, which says what it can of it)."""
+        if self.api is None:
+            return False
+        slots = {task.id: task.slot for task in self.tasks(services)}
+        query = {"stdout": "1", "stderr": "1", "timestamps": "1", "details": "1",
+                 "tail": "all" if tail is None else str(tail),
+                 **({} if since is None else {"since": docker_since(since)})}
+        lines: list[LogLine] = []
+        with self.api:
+            for service in services:
+                for stderr, line in self.api.log(f"/services/{service.id}/logs", "docker service logs failed", query):
+                    moment, _, rest = line.partition(" ")
+                    attributes, _, text = rest.partition(" ")
+                    slot = slots.get(_task_of(attributes), 0)
+                    parsed = stamped(f"{service.process}.{slot}", service.process, f"{moment} {text}", stderr)
+                    if parsed is None or not slot:
+                        return False
+                    lines.append(parsed)
+        for parsed in sorted(lines, key=lambda found: found.at):  # stable: each task's own order is kept
+            writer.write(parsed)
+        return True
+
     def run(self, command: Sequence[str], env: Mapping[str, str], tty: bool, out: TextIO, err: TextIO) -> int:
         """`docker run …` of a one-off container: its exit status, or a PlatformError when Docker itself failed.
 
@@ -399,3 +426,13 @@ def _write(target: TextIO, data: bytes, keep: list[bytes] | None) -> None:
         keep.append(data)
     target.write(data.decode(errors="replace"))
     target.flush()
+
+
+def _task_of(attributes: str) -> str:
+    """The task ID among a service log line's details (`com.docker.swarm.node.id=…,com.docker.swarm.task.id=…`,
+    the engine's own context it adds to each line); empty when there is none."""
+    for attribute in attributes.split(","):
+        key, _, value = attribute.partition("=")
+        if key == "com.docker.swarm.task.id":
+            return value
+    return ""
