@@ -44,6 +44,7 @@ class SimulatorServer(ThreadingHTTPServer):
         self.api = api
         self.log: list[RecordedRequest] = []
         self.log_lock = threading.Lock()
+        self.parked: int = 0  # blocking queries waiting now for a newer index (changed under the cluster lock)
 
     def answer(self, request: Request) -> Response:
         """Route and run the request under the cluster lock; a GET with ?index= blocks until newer data."""
@@ -59,7 +60,11 @@ class SimulatorServer(ThreadingHTTPServer):
                     index = response.index or 0
                     if index > min_index or remaining <= 0 or cluster.closing:
                         return response
-                    cluster.changed.wait(remaining)
+                    self.parked += 1  # nomad/rpc.go blockingRPC: parked on its watch set until a change or timeout
+                    try:
+                        cluster.changed.wait(remaining)
+                    finally:
+                        self.parked -= 1
         except ApiError as exc:
             return Response(exc.status, exc.message, content_type="text/plain; charset=utf-8")
 

@@ -110,6 +110,12 @@ class NomadSimulator:
         with self._server.log_lock:
             self._server.log.clear()
 
+    @property
+    def parked_queries(self) -> int:
+        """How many blocking queries wait now for a newer index than the one they sent."""
+        with self.cluster.lock:
+            return self._server.parked
+
     # -- configuration ------------------------------------------------------------------------------
 
     def enable_acl(self, management_token: str = "management-secret") -> str:

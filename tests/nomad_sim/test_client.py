@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ import requests
 from tests.integration.conftest import BUSYBOX_IMAGE, engine_missing
 
 from .simulator import NomadSimulator
+from .task_handles import ProcessHandle
 
 
 @pytest.fixture
@@ -76,14 +78,50 @@ def test_kill_signal_is_delivered_and_kill_timeout_respected(client_sim: NomadSi
     assert "got-term" in requests.get(url, params=params, timeout=5).text
 
 
-def test_a_process_ignoring_the_signal_is_killed_after_kill_timeout(client_sim: NomadSimulator) -> None:
-    job = _job("/bin/sh", ["-c", "trap '' INT TERM; while true; do sleep 0.1; done"], KillTimeout=1_000_000_000)
+def test_a_process_ignoring_the_signal_is_killed_after_kill_timeout(client_sim: NomadSimulator,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """task_runner.go killTask: the kill signal, a wait of KillTimeout that the task outlives, then SIGKILL."""
+    done: list[tuple[str, Any]] = []  # what the client did to the task's handle, in order
+    signal_task, wait_for_task, kill_task = ProcessHandle.signal, ProcessHandle.wait, ProcessHandle.kill
+
+    def signalled(handle: ProcessHandle, sig: signal.Signals) -> None:
+        done.append(("signal", sig))
+        signal_task(handle, sig)
+
+    def waited(handle: ProcessHandle, timeout: float) -> bool:
+        ended = wait_for_task(handle, timeout)
+        done.append(("wait", (timeout, "ended" if ended else "still running")))
+        return ended
+
+    def killed(handle: ProcessHandle) -> None:
+        done.append(("kill", None))
+        kill_task(handle)
+
+    monkeypatch.setattr(ProcessHandle, "signal", signalled)
+    monkeypatch.setattr(ProcessHandle, "wait", waited)
+    monkeypatch.setattr(ProcessHandle, "kill", killed)
+    # It reports each signal it gets and carries on: only SIGKILL ends it.
+    script = "trap 'echo got-int' INT; trap 'echo got-term' TERM; echo ready; while true; do sleep 0.1; done"
+    job = _job("/bin/sh", ["-c", script], KillTimeout=1_000_000_000)
     requests.post(f"{client_sim.address}/v1/jobs", json=job, timeout=5)
-    _wait(lambda: [a for a in client_sim.allocations("t") if a["ClientStatus"] == "running"])
-    started = time.monotonic()
+    (alloc,) = _wait(lambda: [a for a in client_sim.allocations("t") if a["ClientStatus"] == "running"])
+    url = f"{client_sim.address}/v1/client/fs/logs/{alloc['ID']}"
+    params = {"task": "g", "type": "stdout", "plain": "true"}
+    _wait(lambda: "ready" in requests.get(url, params=params, timeout=5).text)
+    assert client_sim.client is not None
+    handle = client_sim.client.runs[alloc["ID"]].tasks["g"].handle
+    assert isinstance(handle, ProcessHandle)
     requests.delete(f"{client_sim.address}/v1/job/t", timeout=5)
-    _wait(lambda: [a for a in client_sim.allocations("t") if a["ClientStatus"] == "complete"])
-    assert 0.9 < time.monotonic() - started < 5
+    (stopped,) = _wait(lambda: [a for a in client_sim.allocations("t") if a["ClientStatus"] == "complete"])
+    assert done == [("signal", signal.SIGINT), ("wait", (1.0, "still running")), ("kill", None),
+                    ("signal", signal.SIGKILL)]  # kill() signals the group with SIGKILL
+    assert handle.poll() == -signal.SIGKILL
+    assert requests.get(url, params=params, timeout=5).text.split() == ["ready", "got-int"]
+    events = stopped["TaskStates"]["g"]["Events"]
+    killing = next(e for e in events if e["Type"] == "Killing")
+    assert (killing["DisplayMessage"], killing["KillTimeout"]) == ("Sent interrupt. Waiting 1s before force killing",
+                                                                   1.0)
+    assert events[-1]["Type"] == "Killed"
 
 
 def _events(sim: NomadSimulator, job: str = "t") -> list[tuple[str, str]]:

@@ -1052,14 +1052,23 @@ def test_acl_bearer_token(sim: NomadSimulator) -> None:
 
 
 def test_blocking_query_waits_for_a_newer_index(sim: NomadSimulator) -> None:
+    """The query parks until the index moves past the one it sent, and that change, not its wait, answers it."""
     register(sim, web_job())
     index = int(call(sim, "GET", "/v1/job/shop/allocations").headers["X-Nomad-Index"])
-    timer = threading.Timer(0.3, sim.start_allocations, ("shop",))
-    timer.start()
-    started = time.monotonic()
-    reply = call(sim, "GET", f"/v1/job/shop/allocations?index={index}&wait=10s")
-    timer.join()
-    assert 0.2 < time.monotonic() - started < 5
+    replies: list[Reply] = []
+    query = threading.Thread(target=lambda: replies.append(
+        call(sim, "GET", f"/v1/job/shop/allocations?index={index}&wait=5m")), daemon=True)
+    query.start()
+    deadline = time.monotonic() + 5
+    while sim.parked_queries != 1:
+        assert time.monotonic() < deadline, "timed out waiting for the query to block"
+        time.sleep(0.01)
+    assert replies == []
+    sim.start_allocations("shop")
+    query.join(5)
+    assert not query.is_alive(), "the change did not answer the query (only its 5m wait would have)"
+    assert sim.parked_queries == 0
+    (reply,) = replies
     assert int(reply.headers["X-Nomad-Index"]) > index
     assert {a["ClientStatus"] for a in reply.json} == {"running"}
 
