@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,13 @@ class Discovered:
 
 def discover() -> dict[str, Discovered]:
     """Every installed backend by name, sorted; nothing is imported."""
+    return dict(_installed())
+
+
+@cache
+def _installed() -> tuple[tuple[str, Discovered], ...]:
+    """The installed backends, looked for once per process: reading every distribution's metadata costs a few
+    milliseconds, and a command asks several times (the formation's tables, the backend it runs on)."""
     found: dict[str, Discovered] = {}
     for entry in entry_points(group=GROUP):
         dist = entry.dist
@@ -36,7 +44,7 @@ def discover() -> dict[str, Discovered]:
             version=dist.version if dist else "",
             entry_point=entry,
         ))
-    return dict(sorted(found.items()))
+    return tuple(sorted(found.items()))
 
 
 def lookup(name: str) -> Discovered:

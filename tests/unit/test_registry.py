@@ -65,6 +65,21 @@ def test_render_imports_only_the_chosen_backend(tmp_path: Path) -> None:
     assert {m.split(".")[0] for m in modules} == {"procfleet_local"}
 
 
+def test_a_command_loads_only_the_backend_it_runs_on_and_check_validates_every_table(tmp_path: Path) -> None:
+    """render -b local with [backends.compose] and [backends.nomad] tables imports neither backend, even when one
+    of those tables is wrong; check validates every table and names the wrong key."""
+    (tmp_path / "formation.toml").write_text(FORMATION + '[backends.compose]\nhost_ip = "127.0.0.1"\n'
+                                             '[backends.nomad]\nno_such_option = 1\n')
+    report = _probe(["render", "-b", "local"], tmp_path)
+    assert report["code"] == 0, report["stderr"]
+    modules = report["modules"]
+    assert isinstance(modules, list)
+    assert {m.split(".")[0] for m in modules} == {"procfleet_local"}
+    checked = _probe(["check"], tmp_path)
+    assert checked["code"] == 2
+    assert "backends.nomad.no_such_option" in str(checked["stderr"])
+
+
 @pytest.fixture
 def broken_backend(tmp_path: Path) -> Path:
     """A distribution 'procfleet-broken' whose backend module fails to import."""

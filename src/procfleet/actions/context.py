@@ -48,8 +48,10 @@ class Context:
                        abort_on_exit=self.abort_on_exit, verbose=out.verbose, json=out.json)
 
 
-def load_formation(ctx: Context) -> Formation:
-    """Load and validate the formation, with each `[backends.X]` table validated by backend X."""
+def load_formation(ctx: Context, only_in_use: bool = False) -> Formation:
+    """Load and validate the formation, with each `[backends.X]` table validated by backend X; with only_in_use,
+    only the table of the backend the command runs on (the others' names are still checked): a command imports
+    no backend it does not use, and `check` is where every table is validated."""
     formation = loader.load(ctx.file, ctx.cwd, ctx.environ)
     available = registry.discover()
     validated = {}
@@ -59,10 +61,14 @@ def load_formation(ctx: Context) -> Formation:
         chosen = formation.app.backend
         raise where.error(f"unknown backend {quoted(chosen)}{did_you_mean(chosen, available)}; available: {names}")
     root = Where(formation.source, formation.key_prefix + "backends")
+    in_use = backend_name(ctx, formation)
     for name, options in formation.backends.items():
         where = root.child(name)
         if name not in available:
             raise where.error(f"unknown backend{did_you_mean(name, available)}; available: {names}")
+        if only_in_use and name != in_use:
+            validated[name] = options
+            continue
         backend = registry.load(name)(ctx.session())
         validated[name] = backend.validate_options(options, where)
     return dataclasses.replace(formation, backends=validated)

@@ -43,7 +43,7 @@ class Rendered:
 
 def render(ctx: Context, fmt: str | None) -> Rendered:
     """The chosen backend's native artefacts for the formation."""
-    formation = load_formation(ctx)
+    formation = load_formation(ctx, only_in_use=True)
     backend = open_backend(ctx, formation)
     chosen = fmt or backend.formats[0]
     if chosen not in backend.formats:

@@ -22,7 +22,7 @@ from procfleet.validation import unknown_type
 
 
 def _open(ctx: Context, warn: bool = False) -> tuple[Formation, Backend]:
-    formation = load_formation(ctx)
+    formation = load_formation(ctx, only_in_use=True)
     return formation, open_backend(ctx, formation, warn)
 
 
