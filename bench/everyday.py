@@ -11,6 +11,9 @@ then every round runs, once each, in the same folder:
     swarm:   `docker stack ps APP` (ps), `docker service scale --detach APP_worker=3` (scale), `docker service logs
              --tail 10 APP_worker` (logs: one service; procfleet's covers both types).
 
+and the floor any Python CLI on typer and rich pays before it does anything (`python -c pass`, then
+`python -c 'import typer, rich.console, rich.table'`), against the same yardstick.
+
 The order reverses every other round (A B …, … B A) and the ratios are taken round by round: each command's
 median, and the median of its paired ratios to the yardstick and to its counterpart. procfleet runs as a user
 runs it: a new process, interpreter start-up and imports included. The native commands run in the folder with
@@ -62,6 +65,7 @@ class Measured:
     ours: dict[str, Samples]
     yardstick: Samples
     counterparts: dict[str, Samples]
+    floors: list[Samples]
     note: str
 
 
@@ -113,9 +117,19 @@ def measure(backend: str, docker: str, procfleet: str, image: str, rounds: int, 
         made.write(FORMATION.format(app=made.name, image=image) + OPTIONS[backend] + placement)
         made.run(made.pf("deploy", "-q"))
         ours, yardstick, counterparts = commands(made)
-        group = [*ours.values(), yardstick, *(s for s in counterparts.values() if s is not yardstick)]
+        floors = floor_samples()
+        group = [*ours.values(), yardstick, *(s for s in counterparts.values() if s is not yardstick), *floors]
         interleave(group, made.folder, made.env, rounds, warmup)
-    return Measured(backend, ours, yardstick, counterparts, note)
+    return Measured(backend, ours, yardstick, counterparts, floors, note)
+
+
+def floor_samples() -> list[Samples]:
+    """What any command of a Python CLI built on typer and rich pays before it does anything: the interpreter,
+    then the interpreter importing the two libraries (what procfleet's own code adds is the rest)."""
+    python = sys.executable
+    return [Samples("floor: python -c pass", [python, "-c", "pass"]),
+            Samples("floor: python -c 'import typer, rich.table'",
+                    [python, "-c", "import typer, rich.console, rich.table"])]
 
 
 def report(measured: Measured, markdown: bool) -> str:
@@ -142,6 +156,13 @@ def report(measured: Measured, markdown: bool) -> str:
             lines.append(f"{ours.label:<48} {ours.median():7.3f} {cpu:6.3f} {against:>24}   {counterpart}")
     if not markdown:
         lines.append(f"{y.label:<48} {y.median():7.3f} {sorted(y.cpu)[len(y.cpu) // 2]:6.3f}")
+    for floor in measured.floors:
+        ratio = f"{floor.median() / y.median():.2f}x (paired {paired(floor, y):.2f}x)"
+        cpu = sorted(floor.cpu)[len(floor.cpu) // 2]
+        if markdown:
+            lines.append(f"| {floor.label} | {floor.median():.3f} | {cpu:.3f} | {ratio} | | |")
+        else:
+            lines.append(f"{floor.label:<48} {floor.median():7.3f} {cpu:6.3f} {ratio:>24}")
     return "\n".join(lines)
 
 
