@@ -108,7 +108,7 @@ def test_node_states_are_read_again_on_a_swarm_of_several_nodes() -> None:
             return "a1 Ready Active vm\nb2 Down Active node-2\nc3 Ready Drain node-3\n"
 
     engine = Listing("shop")
-    engine._api = None  # the docker CLI's way (an engine reached over tcp or ssh): what `docker node ls` prints
+    engine.api = None  # the docker CLI's way (an engine reached over tcp or ssh): what `docker node ls` prints
     assert engine.nodes() == {"a1": "vm", "b2": "node-2", "c3": "node-3"}
     assert engine.down_nodes() == {"b2"} and engine.drained_nodes() == {"c3"}
     engine.nodes(["a1"])
@@ -140,5 +140,5 @@ def test_a_drained_node_is_not_one_an_image_built_here_must_reach() -> None:
             return "a1 Ready Active vm\nb2 Down Active node-2\nc3 Ready Drain node-3\nd4 Ready Pause node-4\n"
 
     engine = Listing("shop")
-    engine._api = None  # as the docker CLI prints them
+    engine.api = None  # as the docker CLI prints them
     assert engine.other_nodes() == ["node-2"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
@@ -32,14 +33,11 @@ class Engine:
         self.project = project
         self.compose_file = compose_file
         self._client: DockerClient | None = None
-        self._api: dockerapi.EngineSocket | bool | None = False  # False: not looked for yet
 
-    @property
+    @cached_property
     def api(self) -> dockerapi.EngineSocket | None:
         """The engine's API socket for reads, when the docker CLI would reach the engine through it."""
-        if self._api is False:
-            self._api = dockerapi.socket_for()
-        return self._api if isinstance(self._api, dockerapi.EngineSocket) else None
+        return dockerapi.socket_for()
 
     @property
     def client(self) -> DockerClient:

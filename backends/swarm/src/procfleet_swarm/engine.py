@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
@@ -38,7 +39,6 @@ class Engine:
     def __init__(self, stack: str) -> None:
         self.stack = stack
         self._docker: list[str] | None = None
-        self._api: dockerapi.EngineSocket | bool | None = False  # False: not looked for yet
         self._nodes: dict[str, str] = {}
         self._down: set[str] = set()
         self._drained: set[str] = set()
@@ -106,12 +106,10 @@ class Engine:
         """Every service in the stack's namespace, procfleet's or not: two CLI calls."""
         return [parse_service(item, self.stack) for item in self.inspect_services()]
 
-    @property
+    @cached_property
     def api(self) -> dockerapi.EngineSocket | None:
         """The engine's API socket for reads, when the docker CLI would reach the engine through it."""
-        if self._api is False:
-            self._api = dockerapi.socket_for()
-        return self._api if isinstance(self._api, dockerapi.EngineSocket) else None
+        return dockerapi.socket_for()
 
     def _read(self, path: str, action: str, query: Mapping[str, str] | None = None, missing_ok: bool = False) -> Any:
         """One GET on the engine's socket; the engine's refusals explained as the CLI's are."""
