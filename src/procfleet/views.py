@@ -197,8 +197,9 @@ def _show_instances(output: Output, instances: Sequence[InstanceStatus], wide: b
     columns = WIDE_COLUMNS if wide else INSTANCE_COLUMNS
     present = [c for c in columns if c in ("instance", "state") or any(_cell(i, c) for i in instances)]
     rows = [[_cell(instance, column) or "-" for column in present] for instance in instances]
-    for row, instance in zip(rows, instances, strict=True):
-        if trouble(instance) == "crashed" and not output.color and instance.state not in ("crashed", "failed"):
+    troubles = [trouble(instance) for instance in instances]  # each row's, looked at once
+    for row, instance, found in zip(rows, instances, troubles, strict=True):
+        if found == "crashed" and not output.color and instance.state not in ("crashed", "failed"):
             row[present.index("state")] += " (crashed)"  # without colour, a word makes it stand out
     widths = fit.natural_widths(present, rows)
     if not wide:
@@ -207,8 +208,8 @@ def _show_instances(output: Output, instances: Sequence[InstanceStatus], wide: b
     for column in present:
         table.add_column(column, no_wrap=True, overflow="ellipsis", min_width=widths[column],
                          max_width=widths[column])
-    for row, instance in zip(rows, instances, strict=True):
-        style = "bold red" if trouble(instance) and output.color else ""
+    for row, found in zip(rows, troubles, strict=True):
+        style = "bold red" if found and output.color else ""
         table.add_row(*(fit.cut(cell, widths[column]) if column in GIVE_WAY else cell
                         for column, cell in zip(present, row, strict=True)),
                       style=style or None)
@@ -232,9 +233,9 @@ def _show_details(output: Output, instances: Sequence[InstanceStatus]) -> None:
         if instance.detail:
             lines = textwrap.wrap(f"{instance.name}: {instance.detail}", width=max(40, output.console.width - 2),
                                   initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False)
+            style = ("red" if trouble(instance) else "dim") if output.color else ""
             for line in lines:
-                output.console.print(_styled(line, "red" if trouble(instance) and output.color else "dim"
-                                             if output.color else ""))
+                output.console.print(_styled(line, style))
 
 
 def _styled(text: str, style: str) -> Any:
