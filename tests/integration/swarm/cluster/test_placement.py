@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -31,12 +30,12 @@ stop_timeout = "1s"
 
 
 def deploy_fails(app: SwarmApp, image: str, count: int, options: str) -> str:
-    """Deploy, expecting exit 1 well before the timeout; the error line."""
+    """Deploy, expecting exit 1 with a diagnosis, not the timeout's message; the error."""
     app.write(BASE % (image, count, options))
-    started = time.monotonic()
     result = app.cli("deploy", "--timeout", "60")
     assert result.code == 1, result.err
-    assert time.monotonic() - started < 30, f"took {time.monotonic() - started:.0f}s: a timeout, not a diagnosis"
+    # The wait's own timeout names Swarm's reasons too, but after "did not converge within 1m"
+    assert "did not converge within" not in result.err, f"a timeout, not a diagnosis: {result.err}"
     return result.err
 
 
