@@ -12,18 +12,12 @@ reaped child (resource.getrusage(RUSAGE_CHILDREN) before and after).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
-from time import perf_counter
 
-from benchlib import ensure_bytecode, executable
+from benchlib import Samples, ensure_bytecode, executable, host, paired, quiet_env, timed
 
 FORMATION = """\
 [app]
@@ -45,44 +39,12 @@ worker: python -c 'import time; time.sleep(3600)'
 """
 
 
-@dataclass
-class Samples:
-    """The wall and CPU seconds of every counted run of one command."""
-
-    label: str
-    argv: list[str]
-    wall: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
-
-
-
-def children_cpu() -> float:
-    """User + system seconds of every reaped child so far."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def run_once(samples: Samples, cwd: Path, env: dict[str, str], record: bool) -> None:
-    """Run the command once; keep its times when record is true, stop everything if it fails."""
-    cpu_before = children_cpu()
-    start = perf_counter()
-    result = subprocess.run(samples.argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
-    wall = perf_counter() - start
-    cpu = children_cpu() - cpu_before
-    if result.returncode != 0:
-        sys.exit(f"{samples.label} exited {result.returncode}:\n{result.stderr.decode(errors='replace')}")
-    if record:
-        samples.wall.append(wall)
-        samples.cpu.append(cpu)
-
-
 def measure(groups: list[list[Samples]], cwd: Path, env: dict[str, str], rounds: int, warmup: int) -> None:
     """Each round runs every group's commands in turn (A B, A B, ...), so drift touches all of them alike."""
     for number in range(warmup + rounds):
         for group in groups:
             for samples in group:
-                run_once(samples, cwd, env, record=number >= warmup)
+                timed(samples, cwd, env, record=number >= warmup)
 
 
 def ms(seconds: float) -> str:
@@ -103,8 +65,7 @@ def main() -> int:
     honcho = executable("honcho", "pip install honcho")
     ensure_bytecode("procfleet", "procfleet_local", "honcho")
     # Same environment for both: no colors, a fixed width, no inherited formation file.
-    env = {k: v for k, v in os.environ.items() if k != "PROCFLEET_FILE"}
-    env.update({"NO_COLOR": "1", "COLUMNS": "80", "PYTHONDONTWRITEBYTECODE": "1"})
+    env = quiet_env(80)
 
     pairs = [
         (Samples("procfleet --help", [procfleet, "--help"]), Samples("honcho --help", [honcho, "--help"])),
@@ -117,22 +78,19 @@ def main() -> int:
         (cwd / "Procfile").write_text(PROCFILE)
         measure([*map(list, pairs), [floor]], cwd, env, args.rounds, args.warmup)
 
-    print(f"python {platform.python_version()} on {platform.system()} {platform.machine()}, "
-          f"{os.cpu_count()} CPUs; {args.rounds} rounds (A B A B ...), {args.warmup} warm-up rounds")
+    print(f"{host(release=False)}; {args.rounds} rounds (A B A B ...), {args.warmup} warm-up rounds")
     print(f"procfleet: {procfleet}\nhoncho:    {honcho}\n")
     header = f"{'command':<18} {'wall median':>11} {'min':>7} {'max':>7} {'cpu median':>10}  (ms)"
     print(header)
     print("-" * len(header))
     for samples in [*(s for pair in pairs for s in pair), floor]:
-        print(f"{samples.label:<18} {ms(statistics.median(samples.wall)):>11} {ms(min(samples.wall)):>7} "
+        print(f"{samples.label:<18} {ms(samples.median()):>11} {ms(min(samples.wall)):>7} "
               f"{ms(max(samples.wall)):>7} {ms(statistics.median(samples.cpu)):>10}")
     print()
     for a, b in pairs:
-        paired = [wa / wb for wa, wb in zip(a.wall, b.wall, strict=True)]
-        of_medians = statistics.median(a.wall) / statistics.median(b.wall)
         cpu_ratio = statistics.median(a.cpu) / statistics.median(b.cpu)
-        print(f"{a.label} / {b.label}: {of_medians:.2f}x  (median of paired ratios "
-              f"{statistics.median(paired):.2f}x, cpu {cpu_ratio:.2f}x)")
+        print(f"{a.label} / {b.label}: {a.median() / b.median():.2f}x  (median of paired ratios "
+              f"{paired(a, b):.2f}x, cpu {cpu_ratio:.2f}x)")
     return 0
 
 

@@ -21,58 +21,32 @@ create the same containers. procfleet runs as a user runs it: a new process, sta
 
 from __future__ import annotations
 
-import argparse
 import sys
 
+from benchlib import Samples, interleave
 from dockerlib import (
-    DEFAULT_IMAGE,
-    Samples,
+    COMPOSE_OPTIONS,
     app,
     fixed_cost,
     fixed_cost_report,
-    interleave,
     machine,
-    ratio,
+    parse_rounds,
     table,
     tools,
+    versus,
+    web_and_worker,
 )
-
-FORMATION = """\
-[app]
-name = "{app}"
-image = "{image}"
-
-[processes.web]
-command = "mkdir -p /www && echo ok >/www/index.html && exec httpd -f -p $PORT -h /www"
-count = 2
-port = 8080
-stop_timeout = "0s"
-
-[processes.worker]
-command = "while true; do sleep 1; done"
-count = 10
-stop_timeout = "0s"
-
-[backends.compose]
-host_ip = "127.0.0.1"
-"""
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Time the compose backend's waits against docker compose's.")
-    parser.add_argument("--rounds", type=int, default=5, help="counted runs of each command (default 5; --quick: 2)")
-    parser.add_argument("--quick", action="store_true", help="2 rounds, for a first look (about 3 minutes)")
-    parser.add_argument("--image", default=DEFAULT_IMAGE, help="an image with sh and httpd")
-    args = parser.parse_args()
-    rounds = 2 if args.quick else args.rounds
-    if rounds < 1:
-        parser.error("--rounds must be at least 1")
+    rounds, image = parse_rounds("Time the compose backend's waits against docker compose's.", minutes=3)
     docker, procfleet = tools("compose")
     print(machine(docker))
     print(f"{rounds} rounds (A B, B A, ...)\n", flush=True)
 
     with app("compose", docker, procfleet) as made:
-        made.write(FORMATION.format(app=made.name, image=args.image))
+        made.write(web_and_worker(made.name, image, web=2, worker="while true; do sleep 1; done", workers=10)
+                   + COMPOSE_OPTIONS)
         up = [docker, "compose", "up", "-d"]
         deploy = [Samples("procfleet deploy -b compose", made.pf("deploy", "-q")),
                   Samples("docker compose up -d --wait", [*up, "--wait"]),
@@ -85,18 +59,17 @@ def main() -> int:
                  Samples("docker compose up -d --no-recreate --no-deps --scale", scaling)]
 
         interleave(deploy, made.folder, made.env, rounds, reset=made.down)
-        made.run(made.pf("deploy", "-q"))
+        made.deploy()
         interleave(scale, made.folder, made.env, rounds, reset=lambda: made.native_scale("worker", 10))
         made.native_scale("worker", 10)
         fixed = fixed_cost(made, Samples("docker compose ps", [docker, "compose", "ps"]), max(5, 2 * rounds))
 
     print("deploy, 12 containers from nothing:\n" + table(deploy))
-    print(f"  waiting:     {deploy[0].label} / {deploy[1].label}: {ratio(deploy[0], deploy[1])}")
-    print(f"  not waiting: {deploy[2].label} / {deploy[3].label}: {ratio(deploy[2], deploy[3])}\n")
+    print(versus("waiting", deploy[0], deploy[1]))
+    print(versus("not waiting", deploy[2], deploy[3]) + "\n")
     print("scale worker 10 -> 30:\n" + table(scale))
-    print(f"  waiting:     {scale[0].label} / {scale[1].label}: {ratio(scale[0], scale[1])}")
-    print(f"  not waiting: {scale[2].label} / {scale[3].label}: {ratio(scale[2], scale[3])}\n")
-    print("fixed cost (medians):")
+    print(versus("waiting", scale[0], scale[1]))
+    print(versus("not waiting", scale[2], scale[3]) + "\n")
     print(fixed_cost_report(fixed, [("procfleet deploy minus deploy --no-wait", deploy[0], deploy[2]),
                                     ("docker compose up -d --wait minus up -d", deploy[1], deploy[3]),
                                     ("procfleet scale --wait minus scale", scale[0], scale[2]),

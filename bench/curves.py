@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import local
-from dockerlib import DEFAULT_IMAGE, App, Samples, app, interleave, machine, swarm_nodes, swarm_placement, tools
+from benchlib import Samples, interleave, quiet_env
+from dockerlib import DEFAULT_IMAGE, App, app, machine, swarm_nodes, swarm_placement, tools
 
 HERE = Path(__file__).resolve().parent
 PARTS = ("local", "compose", "swarm", "nomad")
@@ -61,12 +62,8 @@ Data = dict[str, Any]
 
 def local_curve(points: Sequence[int], rounds: int, idle_seconds: float) -> Data:
     """Per tool and metric, the median at each instance count."""
-    local.ensure_bytecode("procfleet", "procfleet_local", "honcho")
-    tools_ = [local.Tool("procfleet", local.executable("procfleet", "pip install ./ ./backends/local"),
-                         local.prepare_procfleet),
-              local.Tool("honcho", local.executable("honcho", "pip install honcho"), local.prepare_honcho)]
-    env = {k: v for k, v in os.environ.items() if k not in ("PROCFLEET_FILE", "PYTHONUNBUFFERED")}
-    env.update({"NO_COLOR": "1", "COLUMNS": "80", "PYTHONDONTWRITEBYTECODE": "1"})
+    tools_ = local.contenders()
+    env = quiet_env(80, "PYTHONUNBUFFERED")
     result: Data = {tool.label: {} for tool in tools_}
     with tempfile.TemporaryDirectory(prefix="procfleet-bench-curves-") as folder:
         root = Path(folder)
@@ -115,7 +112,7 @@ def docker_curve(backend: str, points: Sequence[int], rounds: int, scale_rounds:
     result: Data = {"ps": {}, "noop": {}, "up": {}}
     with app(backend, docker, procfleet) as made:
         made.write(FORMATION.format(app=made.name, image=image) + options)
-        made.run(made.pf("deploy", "-q"))
+        made.deploy()
         for count in points:
             groups = docker_commands(made, count)
             made.native_scale("worker", count)

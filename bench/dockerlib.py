@@ -1,12 +1,11 @@
-"""What the Docker benches share: a throw-away app on the local engine, timed commands, paired ratios."""
+"""What the Docker benches share: a throw-away app on the local engine, its formation, shared options, the reports."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
-import platform
-import resource
 import secrets
 import shutil
 import signal
@@ -15,46 +14,54 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
 from types import FrameType
 
-from benchlib import ensure_bytecode, executable
+from benchlib import Samples, ensure_bytecode, executable, host, interleave, quiet_env, ratio, run
 
 DEFAULT_IMAGE = "procfleet-test/busybox:latest"
 GONE_WAIT = 120.0  # seconds a stack's tasks may take to disappear after `docker stack rm`
 
+WEB_AND_WORKER = """\
+[app]
+name = "{app}"
+image = "{image}"
 
-@dataclass
-class Samples:
-    """Wall and CPU seconds of every counted run of one command (CPU: the reaped child's user + system)."""
+[processes.web]
+command = "mkdir -p /www && echo ok >/www/index.html && exec httpd -f -p $PORT -h /www"
+count = {web}
+port = 8080
+stop_timeout = "0s"
 
-    label: str
-    argv: list[str]
-    wall: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
-
-    def median(self) -> float:
-        return statistics.median(self.wall)
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+[processes.worker]
+command = "{worker}"
+count = {workers}
+stop_timeout = "0s"
+"""
+COMPOSE_OPTIONS = '\n[backends.compose]\nhost_ip = "127.0.0.1"\n'
+# No IPVS is needed: host-mode ports and DNS round robin (docs/backends/swarm.md, "Kernels without IPVS").
+SWARM_OPTIONS = '\n[backends.swarm]\nport_mode = "host"\nendpoint_mode = "dnsrr"\nresolve_image = "never"\n'
 
 
-def run(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
-    """Run a command to completion, output discarded; its wall and CPU seconds; exit on failure."""
-    cpu_before = _children_cpu()
-    start = perf_counter()
-    done = subprocess.run(list(argv), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, check=False)
-    wall = perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} exited {done.returncode}:\n{done.stderr.decode(errors='replace')}")
-    return wall, _children_cpu() - cpu_before
+def web_and_worker(name: str, image: str, web: int, worker: str, workers: int) -> str:
+    """A formation of web x `web` (httpd on a port) and worker x `workers` running `worker`, no backend table."""
+    return WEB_AND_WORKER.format(app=name, image=image, web=web, worker=worker, workers=workers)
+
+
+def parse_rounds(description: str, minutes: int) -> tuple[int, str]:
+    """--rounds N (default 5), --quick (2 rounds, about `minutes` minutes) and --image: the rounds and the image."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--rounds", type=int, default=5, help="counted runs of each command (default 5; --quick: 2)")
+    parser.add_argument("--quick", action="store_true", help=f"2 rounds, for a first look (about {minutes} minutes)")
+    parser.add_argument("--image", default=DEFAULT_IMAGE, help="an image with sh and httpd")
+    args = parser.parse_args()
+    rounds: int = 2 if args.quick else args.rounds
+    if rounds < 1:
+        parser.error("--rounds must be at least 1")
+    return rounds, args.image
 
 
 def output(argv: Sequence[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
@@ -63,33 +70,9 @@ def output(argv: Sequence[str], cwd: Path | None = None, env: dict[str, str] | N
     return done.stdout if done.returncode == 0 else ""
 
 
-def timed(samples: Samples, cwd: Path, env: dict[str, str], record: bool = True) -> None:
-    """Run one sampled command, keeping its times when record is true."""
-    wall, cpu = run(samples.argv, cwd, env)
-    if record:
-        samples.wall.append(wall)
-        samples.cpu.append(cpu)
-
-
-def interleave(group: Sequence[Samples], cwd: Path, env: dict[str, str], rounds: int, warmup: int = 0,
-               reset: Callable[[], None] | None = None) -> None:
-    """Every round runs each command once (reset, untimed, before each); the order reverses every other round
-    (A B C, C B A, ...) so a machine whose speed drifts moves them all alike."""
-    for number in range(warmup + rounds):
-        for samples in group if number % 2 == 0 else group[::-1]:
-            if reset is not None:
-                reset()
-            timed(samples, cwd, env, record=number >= warmup)
-
-
-def paired(ours: Samples, native: Samples) -> float:
-    """The median of the round-by-round ratios ours / native."""
-    return statistics.median(a / b for a, b in zip(ours.wall, native.wall, strict=True))
-
-
-def ratio(ours: Samples, native: Samples) -> str:
-    """`1.23x (paired 1.20x)`: the ratio of the medians, and the median of the paired ratios."""
-    return f"{ours.median() / native.median():.2f}x (paired {paired(ours, native):.2f}x)"
+def versus(title: str, ours: Samples, native: Samples) -> str:
+    """`  waiting:     A / B: 1.23x (paired 1.20x)`, the line under a table that sets one command against another."""
+    return f"  {title + ':':<12} {ours.label} / {native.label}: {ratio(ours, native)}"
 
 
 def table(group: Sequence[Samples], width: int = 60) -> str:
@@ -101,14 +84,17 @@ def table(group: Sequence[Samples], width: int = 60) -> str:
     return "\n".join(lines)
 
 
+def engine(docker: str) -> str:
+    """The Docker engine's version (`?` if it does not answer)."""
+    return output([docker, "version", "--format", "{{.Server.Version}}"]).strip() or "?"
+
+
 def machine(docker: str) -> str:
     """Python, OS, CPUs, load, Docker engine and Compose versions, as one line."""
-    engine = output([docker, "version", "--format", "{{.Server.Version}}"]).strip() or "?"
     compose = output([docker, "compose", "version", "--short"]).strip() or "?"
     load = os.getloadavg()
-    return (f"python {platform.python_version()} on {platform.system()} {platform.release()} {platform.machine()}, "
-            f"{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
-            f"Docker engine {engine}, Compose {compose}")
+    return (f"{host()}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
+            f"Docker engine {engine(docker)}, Compose {compose}")
 
 
 def tools(*packages: str) -> tuple[str, str]:
@@ -121,20 +107,14 @@ def tools(*packages: str) -> tuple[str, str]:
     return docker, procfleet
 
 
-def bench_env() -> dict[str, str]:
-    """The environment every timed command gets: no colours, a fixed width, no inherited formation file."""
-    env = {k: v for k, v in os.environ.items() if k != "PROCFLEET_FILE"}
-    env.update({"NO_COLOR": "1", "COLUMNS": "100", "PYTHONDONTWRITEBYTECODE": "1"})
-    return env
-
-
-def swarm_nodes(docker: str) -> list[str]:
-    """The hostnames of the swarm's nodes; exits if this engine is not a swarm manager."""
-    listed = subprocess.run([docker, "node", "ls", "--format", "{{.Hostname}}"], capture_output=True, text=True,
-                            check=False)
+def swarm_nodes(docker: str, active: bool = False) -> list[str]:
+    """The hostnames of the swarm's nodes (only the Ready and Active ones if asked); exits if not a manager."""
+    listed = subprocess.run([docker, "node", "ls", "--format", "{{.Hostname}} {{.Status}} {{.Availability}}"],
+                            capture_output=True, text=True, check=False)
     if listed.returncode != 0:
         sys.exit(f"this engine is not a swarm manager ({listed.stderr.strip()}): docker swarm init")
-    return listed.stdout.split()
+    rows = [line.split() for line in listed.stdout.splitlines() if line.strip()]
+    return [row[0] for row in rows if not active or row[1:] == ["Ready", "Active"]]
 
 
 def swarm_placement(types: Sequence[str], nodes: Sequence[str]) -> str:
@@ -174,6 +154,10 @@ class App:
     def run(self, argv: Sequence[str]) -> float:
         """Run a command in the app's folder; its wall seconds."""
         return run(argv, self.folder, self.env)[0]
+
+    def deploy(self) -> float:
+        """`procfleet deploy` of the app's formation, waiting; its wall seconds."""
+        return self.run(self.pf("deploy", "-q"))
 
     def write(self, formation: str) -> None:
         """Write the formation and the native file procfleet renders for it (compose.yaml or stack.yaml)."""
@@ -247,7 +231,7 @@ def app(backend: str, docker: str, procfleet: str, prefix: str = "pfbench") -> I
     from the engine at the end, with Ctrl-C ignored meanwhile so the clean-up itself is not cut short."""
     previous = signal.signal(signal.SIGTERM, _terminate)
     with tempfile.TemporaryDirectory(prefix="procfleet-bench-") as folder:
-        made = App(f"{prefix}{secrets.token_hex(3)}", backend, Path(folder), bench_env(), docker, procfleet)
+        made = App(f"{prefix}{secrets.token_hex(3)}", backend, Path(folder), quiet_env(100), docker, procfleet)
         try:
             yield made
         finally:
@@ -314,7 +298,7 @@ def difference(slow: Samples, fast: Samples) -> float:
 
 def fixed_cost_report(fixed: tuple[list[Samples], dict[str, list[float]], str],
                       settles: Sequence[tuple[str, Samples, Samples]]) -> str:
-    """Whole commands, the phases of one `ps --json`, and what each wait adds (medians of paired differences)."""
+    """`fixed cost (medians):`, whole commands, the phases of one `ps --json`, what each wait adds (paired)."""
     group, phases, error = fixed
     steps = [(f"whole process: {s.label}", s.median()) for s in group]
     if phases:
@@ -322,7 +306,7 @@ def fixed_cost_report(fixed: tuple[list[Samples], dict[str, list[float]], str],
                   for key, values in phases.items()]
     steps += [(f"settle: {label}", difference(slow, fast)) for label, slow, fast in settles]
     width = max(len(label) for label, _ in steps)
-    lines = [f"  {label:<{width}} {seconds:7.3f}s" for label, seconds in steps]
+    lines = ["fixed cost (medians):", *(f"  {label:<{width}} {seconds:7.3f}s" for label, seconds in steps)]
     if error:
         lines.append(f"  (the phases inside ps --json could not be timed: {error})")
     return "\n".join(lines)

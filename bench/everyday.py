@@ -30,29 +30,23 @@ import argparse
 import sys
 from dataclasses import dataclass
 
-from dockerlib import DEFAULT_IMAGE, App, Samples, app, interleave, machine, paired, swarm_nodes, swarm_placement, tools
+from benchlib import Samples, interleave, ratio
+from dockerlib import (
+    COMPOSE_OPTIONS,
+    DEFAULT_IMAGE,
+    SWARM_OPTIONS,
+    App,
+    app,
+    machine,
+    swarm_nodes,
+    swarm_placement,
+    tools,
+    web_and_worker,
+)
 
-FORMATION = """\
-[app]
-name = "{app}"
-image = "{image}"
-
-[processes.web]
-command = "mkdir -p /www && echo ok >/www/index.html && exec httpd -f -p $PORT -h /www"
-count = 2
-port = 8080
-stop_timeout = "0s"
-
-[processes.worker]
-command = "i=0; while [ $i -lt 50 ]; do echo worker line $i; i=$((i+1)); done; exec sleep 100000"
-count = 3
-stop_timeout = "0s"
-"""
+WORKER = "i=0; while [ $i -lt 50 ]; do echo worker line $i; i=$((i+1)); done; exec sleep 100000"
 # Each backend's table only in its own run: a `[backends.X]` table has procfleet load backend X to check it.
-OPTIONS = {
-    "compose": '\n[backends.compose]\nhost_ip = "127.0.0.1"\n',
-    "swarm": '\n[backends.swarm]\nport_mode = "host"\nendpoint_mode = "dnsrr"\nresolve_image = "never"\n',
-}
+OPTIONS = {"compose": COMPOSE_OPTIONS, "swarm": SWARM_OPTIONS}
 
 COMMANDS = ("ps", "plan", "scale", "logs")
 
@@ -114,8 +108,8 @@ def measure(backend: str, docker: str, procfleet: str, image: str, rounds: int, 
         else:
             note = f"swarm of one node ({nodes[0]})"
     with app(backend, docker, procfleet) as made:
-        made.write(FORMATION.format(app=made.name, image=image) + OPTIONS[backend] + placement)
-        made.run(made.pf("deploy", "-q"))
+        made.write(web_and_worker(made.name, image, web=2, worker=WORKER, workers=3) + OPTIONS[backend] + placement)
+        made.deploy()
         ours, yardstick, counterparts = commands(made)
         floors = floor_samples()
         group = [*ours.values(), yardstick, *(s for s in counterparts.values() if s is not yardstick), *floors]
@@ -144,25 +138,24 @@ def report(measured: Measured, markdown: bool) -> str:
     for name in COMMANDS:
         ours = measured.ours[name]
         cpu = sorted(ours.cpu)[len(ours.cpu) // 2]
-        against = f"{ours.median() / y.median():.2f}x (paired {paired(ours, y):.2f}x)"
+        against = ratio(ours, y)
         other = measured.counterparts.get(name)
         if markdown:
             counterpart = f"`{other.label}` {other.median():.3f} s" if other else "—"
             versus = f"{ours.median() / other.median():.2f}x" if other else "—"
             lines.append(f"| `{ours.label}` | {ours.median():.3f} | {cpu:.3f} | {against} | {counterpart} | {versus} |")
         else:
-            counterpart = (f"{other.label} {other.median():.3f}s: {ours.median() / other.median():.2f}x "
-                           f"(paired {paired(ours, other):.2f}x)") if other else "-"
+            counterpart = f"{other.label} {other.median():.3f}s: {ratio(ours, other)}" if other else "-"
             lines.append(f"{ours.label:<48} {ours.median():7.3f} {cpu:6.3f} {against:>24}   {counterpart}")
     if not markdown:
         lines.append(f"{y.label:<48} {y.median():7.3f} {sorted(y.cpu)[len(y.cpu) // 2]:6.3f}")
     for floor in measured.floors:
-        ratio = f"{floor.median() / y.median():.2f}x (paired {paired(floor, y):.2f}x)"
+        against = ratio(floor, y)
         cpu = sorted(floor.cpu)[len(floor.cpu) // 2]
         if markdown:
-            lines.append(f"| {floor.label} | {floor.median():.3f} | {cpu:.3f} | {ratio} | | |")
+            lines.append(f"| {floor.label} | {floor.median():.3f} | {cpu:.3f} | {against} | | |")
         else:
-            lines.append(f"{floor.label:<48} {floor.median():7.3f} {cpu:6.3f} {ratio:>24}")
+            lines.append(f"{floor.label:<48} {floor.median():7.3f} {cpu:6.3f} {against:>24}")
     return "\n".join(lines)
 
 

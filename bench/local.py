@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import platform
 import signal
 import statistics
 import subprocess
@@ -44,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
 
-from benchlib import ensure_bytecode, executable
+from benchlib import ensure_bytecode, executable, host, quiet_env
 
 READY = b"| ready"  # an instance's first line, as both tools print it: `12:00:00 web.1 | ready`
 MARK = b"| bench-line "  # every line of the throughput case
@@ -258,6 +257,13 @@ def prepare_honcho(tool: Tool, folder: Path, app: str, command: str, count: int)
     (folder / "Procfile").write_text(f"web: {command}\n")
     return [tool.executable, "start", "-f", str(folder / "Procfile"), "-d", str(folder), "-c", f"web={count}",
             "-p", "20000", "--no-colour"]
+
+
+def contenders() -> list[Tool]:
+    """procfleet and honcho, as this environment's console scripts with their packages byte-compiled."""
+    ensure_bytecode("procfleet", "procfleet_local", "honcho")
+    return [Tool("procfleet", executable("procfleet", "pip install ./ ./backends/local"), prepare_procfleet),
+            Tool("honcho", executable("honcho", "pip install honcho"), prepare_honcho)]
 
 
 def toml_string(text: str) -> str:
@@ -587,11 +593,8 @@ def main() -> int:
     if not Path("/proc/self/stat").exists():
         sys.exit("this bench reads /proc: it runs on Linux only")
 
-    ensure_bytecode("procfleet", "procfleet_local", "honcho")
-    tools = [Tool("procfleet", executable("procfleet", "pip install ./ ./backends/local"), prepare_procfleet),
-             Tool("honcho", executable("honcho", "pip install honcho"), prepare_honcho)]
-    env = {k: v for k, v in os.environ.items() if k not in ("PROCFLEET_FILE", "PYTHONUNBUFFERED")}
-    env.update({"NO_COLOR": "1", "COLUMNS": "80", "PYTHONDONTWRITEBYTECODE": "1"})
+    tools = contenders()
+    env = quiet_env(80, "PYTHONUNBUFFERED")
     figures = {tool.label: Figures() for tool in tools}
     load_before = os.getloadavg()
     tag = f"bl{os.getpid()}"
@@ -613,8 +616,7 @@ def main() -> int:
                         case_idle(tool, root, app, env, args.idle_seconds, figures[tool.label])
             print(f"round {number + 1}/{args.rounds} done", file=sys.stderr)
 
-    print(f"python {platform.python_version()} on {platform.system()} {platform.release()} {platform.machine()}, "
-          f"{os.cpu_count()} CPUs; load average {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after")
+    print(f"{host()}; load average {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after")
     print(f"A = {version([tools[0].executable, '--version'])} ({tools[0].executable})")
     print(f"B = {version([tools[1].executable, '--version'])} ({tools[1].executable})")
     print(f"{args.rounds} rounds (A B, then B A); start: {args.instances} instances; logs and blocks: "

@@ -23,56 +23,27 @@ of three nodes.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
+from benchlib import Samples, interleave
 from dockerlib import (
-    DEFAULT_IMAGE,
-    Samples,
+    SWARM_OPTIONS,
     app,
     fixed_cost,
     fixed_cost_report,
-    interleave,
     machine,
-    ratio,
+    parse_rounds,
     swarm_nodes,
     swarm_placement,
     table,
     tools,
+    versus,
+    web_and_worker,
 )
-
-FORMATION = """\
-[app]
-name = "{app}"
-image = "{image}"
-
-[processes.web]
-command = "mkdir -p /www && echo ok >/www/index.html && exec httpd -f -p $PORT -h /www"
-count = 2
-port = 8080
-stop_timeout = "0s"
-
-[processes.worker]
-command = "exec sleep 100000"
-count = 3
-stop_timeout = "0s"
-
-[backends.swarm]
-port_mode = "host"
-endpoint_mode = "dnsrr"
-resolve_image = "never"
-{placement}"""
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Time the swarm backend's waits against the docker CLI's.")
-    parser.add_argument("--rounds", type=int, default=5, help="counted runs of each command (default 5; --quick: 2)")
-    parser.add_argument("--quick", action="store_true", help="2 rounds, for a first look (about 4 minutes)")
-    parser.add_argument("--image", default=DEFAULT_IMAGE, help="an image with sh and httpd")
-    args = parser.parse_args()
-    rounds = 2 if args.quick else args.rounds
-    if rounds < 1:
-        parser.error("--rounds must be at least 1")
+    rounds, image = parse_rounds("Time the swarm backend's waits against the docker CLI's.", minutes=4)
     docker, procfleet = tools("compose", "swarm")
     nodes = swarm_nodes(docker)
     placement = swarm_placement(["web", "worker"], nodes)
@@ -82,7 +53,8 @@ def main() -> int:
           flush=True)
 
     with app("swarm", docker, procfleet) as made:
-        made.write(FORMATION.format(app=made.name, image=args.image, placement=placement))
+        made.write(web_and_worker(made.name, image, web=2, worker="exec sleep 100000", workers=3) + SWARM_OPTIONS
+                   + placement)
         worker = made.service("worker")
         scale = [Samples("procfleet scale worker=30 --wait -b swarm", made.pf("scale", "worker=30", "--wait", "-q")),
                  Samples("docker service scale APP_worker=30", [docker, "service", "scale", "--detach=false",
@@ -95,19 +67,18 @@ def main() -> int:
                   Samples("docker stack deploy (does not wait)", [docker, "stack", "deploy", "--resolve-image",
                                                                   "never", "-c", "stack.yaml", made.name])]
 
-        made.run(made.pf("deploy", "-q"))
+        made.deploy()
         interleave(scale, made.folder, made.env, rounds, reset=lambda: made.native_scale("worker", 3))
         made.native_scale("worker", 3)
         fixed = fixed_cost(made, Samples("docker service ls", [docker, "service", "ls"]), max(5, 2 * rounds))
         interleave(deploy, made.folder, made.env, rounds, reset=made.down)
 
     print("scale worker 3 -> 30:\n" + table(scale))
-    print(f"  waiting:     {scale[0].label} / {scale[1].label}: {ratio(scale[0], scale[1])}")
-    print(f"  not waiting: {scale[2].label} / {scale[3].label}: {ratio(scale[2], scale[3])}\n")
+    print(versus("waiting", scale[0], scale[1]))
+    print(versus("not waiting", scale[2], scale[3]) + "\n")
     print("deploy, 5 tasks from nothing:\n" + table(deploy))
-    print(f"  not waiting: {deploy[1].label} / {deploy[2].label}: {ratio(deploy[1], deploy[2])}")
-    print(f"  waiting:     {deploy[0].label} / {deploy[2].label}: {ratio(deploy[0], deploy[2])}\n")
-    print("fixed cost (medians):")
+    print(versus("not waiting", deploy[1], deploy[2]))
+    print(versus("waiting", deploy[0], deploy[2]) + "\n")
     print(fixed_cost_report(fixed, [("procfleet scale --wait minus scale", scale[0], scale[2]),
                                     ("docker service scale minus --detach", scale[1], scale[3]),
                                     ("procfleet deploy minus deploy --no-wait", deploy[0], deploy[1])]))
