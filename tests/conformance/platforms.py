@@ -179,6 +179,19 @@ class Platform:
 
     def leftovers(self) -> list[str]:
         """What of the app still runs after down (Swarm keeps exited tasks' containers as history a while)."""
+        if self.backend != "local":
+            return self.running()
+        if self.supervisor is not None and self.supervisor.poll() is None:
+            return [f"supervisor pid {self.supervisor.pid}"]
+        return []
+
+    def running(self) -> list[str]:
+        """The app's instances that still run, as the platform itself has them: containers, allocations, units, or
+        the local supervisor's processes (a scale --wait to 0 may return while Swarm's and Nomad's still stop)."""
+        if self.backend == "local":
+            done = self.cli("ps", "--json")
+            instances = json.loads(done.out)["instances"] if done.code == 0 else []
+            return [f"{i['name']} pid {i['pid']}" for i in instances if i["pid"] is not None]
         if self.backend in ("compose", "swarm"):
             label = "com.docker.stack.namespace" if self.backend == "swarm" else "procfleet.app"
             return docker("ps", "-q", "--filter", f"label={label}={self.app}").split()
@@ -198,8 +211,6 @@ class Platform:
                                     timeout=60, check=False).stdout
             rows = [line.split() for line in listed.splitlines()]  # unit, load, active, sub, description
             return [row[0] for row in rows if len(row) > 2 and row[2] in ("active", "activating", "deactivating")]
-        if self.supervisor is not None and self.supervisor.poll() is None:
-            return [f"supervisor pid {self.supervisor.pid}"]
         return []
 
     def close(self) -> None:

@@ -4,7 +4,9 @@ Standard library only, so the same file runs as a local command and inside the t
 `PROBE {json}` at start (argv after the shell's expansion, the whole environment, whether it could bind $PORT),
 serves HTTP 200 on $PORT when there is one (so health checks pass), and on a stop signal prints
 `PROBE-SIGNAL <name>` then `PROBE-ALIVE <seconds since the signal>` every 0.1 s until it is killed, unless
-PROBE_EXIT_ON_SIGNAL is set. PROBE_EXIT=<code> makes it exit with that code after PROBE_EXIT_AFTER seconds;
+PROBE_EXIT_ON_SIGNAL is set; with PROBE_CLEANUP=<seconds> it stops after that long, printing `PROBE-CLEANED`
+and exiting 0, as a program that cleans up before it exits (unless it is killed first). PROBE_EXIT=<code> makes
+it exit with that code after PROBE_EXIT_AFTER seconds;
 PROBE_BIND_AFTER=<seconds> delays binding $PORT (and the `PROBE-BOUND <port>` line), to test health gating;
 PROBE_TICK=<seconds> prints `PROBE-TICK <n>` that often, a process that keeps writing.
 """
@@ -54,14 +56,17 @@ def serve(report: dict[str, object]) -> None:
 
 
 def on_signal(number: int, frame: FrameType | None) -> None:
-    """Say which signal came, then how long the process has been left alive after it."""
+    """Say which signal came, then how long the process has been left alive after it, until its cleanup is done."""
     print(f"PROBE-SIGNAL {signal.Signals(number).name}", flush=True)
     if os.environ.get("PROBE_EXIT_ON_SIGNAL"):
         sys.exit(0)
+    cleanup = float(os.environ.get("PROBE_CLEANUP", "inf"))
     start = time.monotonic()
-    while True:
+    while time.monotonic() - start < cleanup:
         print(f"PROBE-ALIVE {time.monotonic() - start:.1f}", flush=True)
         time.sleep(0.1)
+    print("PROBE-CLEANED", flush=True)
+    sys.exit(0)
 
 
 def main() -> None:
