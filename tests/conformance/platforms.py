@@ -204,10 +204,11 @@ class Platform:
                                       headers=token, timeout=10)
                 allocs = answer.json() if answer.ok else []
             return [a["ID"] for a in allocs if a["ClientStatus"] in ("pending", "running")]
-        if self.backend == "systemd":  # the app's units that are not inactive (failed ones do not run either)
+        if self.backend == "systemd":  # the app's service units that are not inactive (failed ones do not run either;
+            # the app's target stays active while the app is deployed, even at 0)
             flags = ["--user"] if systemd_scope() == "user" else []
             listed = subprocess.run(["systemctl", *flags, "list-units", "--all", "--plain", "--no-legend", "--full",
-                                     f"{self.app}-*", f"{self.app}.target"], capture_output=True, text=True,
+                                     "--type=service", f"{self.app}-*"], capture_output=True, text=True,
                                     timeout=60, check=False).stdout
             rows = [line.split() for line in listed.splitlines()]  # unit, load, active, sub, description
             return [row[0] for row in rows if len(row) > 2 and row[2] in ("active", "activating", "deactivating")]
