@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 from procfleet import dockerapi, dockerjson
 from procfleet.errors import PlatformError
-from procfleet.loglines import LogLine, LogWriter, docker_since
+from procfleet.loglines import LogWriter, docker_since
 from procfleet.lognames import into, stamped, swarm_line
 from procfleet_swarm import failures
 from procfleet_swarm.status import NAMESPACE_LABEL, Service, Snapshot, Task, parse_service, parse_task
@@ -318,26 +318,29 @@ class Engine:
                     writer: LogWriter) -> bool:
         """What `docker service logs --timestamps` shows without following, read on the engine's socket: one GET
         per service and one of their tasks, the lines of all of them merged in the order they were written. False,
-        with nothing written, when the engine is not reached through its socket or a line names a task not listed
-        (the caller then runs the CLI, which says what it can of it)."""
+        with nothing written, when the engine is not reached through its socket (the caller then runs the CLI).
+
+        A line names its task by ID; the tasks are listed again if one is not known yet (started meanwhile). The
+        lines of a task Swarm no longer lists (scaled away and removed) are left out, as Compose's of a container
+        scale removed are gone: the docker CLI fails the whole command on them ("task … not found")."""
         if self.api is None:
             return False
         slots = {task.id: task.slot for task in self.tasks(services)}
         query = {"stdout": "1", "stderr": "1", "timestamps": "1", "details": "1",
                  "tail": "all" if tail is None else str(tail),
                  **({} if since is None else {"since": docker_since(since)})}
-        lines: list[LogLine] = []
+        found: list[tuple[Service, bool, str, str]] = []  # the service, stderr, the task ID and the line
         with self.api:
             for service in services:
                 for stderr, line in self.api.log(f"/services/{service.id}/logs", "docker service logs failed", query):
                     moment, _, rest = line.partition(" ")
                     attributes, _, text = rest.partition(" ")
-                    slot = slots.get(_task_of(attributes), 0)
-                    parsed = stamped(f"{service.process}.{slot}", service.process, f"{moment} {text}", stderr)
-                    if parsed is None or not slot:
-                        return False
-                    lines.append(parsed)
-        for parsed in sorted(lines, key=lambda found: found.at):  # stable: each task's own order is kept
+                    found.append((service, stderr, _task_of(attributes), f"{moment} {text}"))
+        if any(task not in slots for _, _, task, _ in found):
+            slots = {task.id: task.slot for task in self.tasks(services)}
+        lines = [parsed for service, stderr, task, line in found if task in slots
+                 and (parsed := stamped(f"{service.process}.{slots[task]}", service.process, line, stderr))]
+        for parsed in sorted(lines, key=lambda line: line.at):  # stable: each task's own order is kept
             writer.write(parsed)
         return True
 
