@@ -187,7 +187,7 @@ class Platform:
 
     def running(self) -> list[str]:
         """The app's instances that still run, as the platform itself has them: containers, allocations, units, or
-        the local supervisor's processes (a scale --wait to 0 may return while Swarm's and Nomad's still stop)."""
+        the local supervisor's processes."""
         if self.backend == "local":
             done = self.cli("ps", "--json")
             instances = json.loads(done.out)["instances"] if done.code == 0 else []

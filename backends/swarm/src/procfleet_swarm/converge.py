@@ -182,6 +182,8 @@ def stuck(snapshot: Snapshot, targets: Mapping[str, int], baseline: Baseline) ->
     """What the tasks that do not run are waiting for, and the updates still going, for a timeout message."""
     services = _targeted(snapshot, targets)
     parts = [f"{s.name} is still updating" for s in updating(snapshot, targets, baseline)]
+    if still := stopping(snapshot, targets):
+        parts.append(f"{len(still)} task{'s' if len(still) > 1 else ''} taken away still running")
     waiting: list[Task] = [t for t in current(snapshot.tasks) if t.service_id in services and not t.running]
     for task in waiting[:DETAILS]:
         why = detail(task)
@@ -198,7 +200,17 @@ def converged(formation: Formation, status: Status, snapshot: Snapshot, targets:
         service = snapshot.service(name)
         if (service.replicas if service else 0) != count:
             return False
-    return status.converged(targets, needs_health) and not updating(snapshot, targets, baseline)
+    return status.converged(targets, needs_health) and not updating(snapshot, targets, baseline) \
+        and not stopping(snapshot, targets)
+
+
+def stopping(snapshot: Snapshot, targets: Mapping[str, int]) -> list[Task]:
+    """Tasks of the targeted types that Swarm is taking away (scaled down, replaced) whose container still runs on a
+    node that is up: until they have stopped the command has not done what it was asked (as on every backend,
+    `scale web=0 --wait` returns once nothing of web runs). Swarm's own CLI does not wait for them."""
+    services = _targeted(snapshot, targets)
+    return [t for t in snapshot.tasks if t.service_id in services and t.desired != "running"
+            and t.state in ("starting", "running") and t.node_id not in snapshot.down]
 
 
 def wait_for(formation: Formation, targets: Mapping[str, int], wait: WaitOptions,
