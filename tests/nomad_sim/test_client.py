@@ -100,9 +100,14 @@ def test_a_process_ignoring_the_signal_is_killed_after_kill_timeout(client_sim: 
     monkeypatch.setattr(ProcessHandle, "signal", signalled)
     monkeypatch.setattr(ProcessHandle, "wait", waited)
     monkeypatch.setattr(ProcessHandle, "kill", killed)
-    # It reports each signal it gets and carries on: only SIGKILL ends it.
-    script = "trap 'echo got-int' INT; trap 'echo got-term' TERM; echo ready; while true; do sleep 0.1; done"
-    job = _job("/bin/sh", ["-c", script], KillTimeout=1_000_000_000)
+    # It reports each signal it gets and carries on: only SIGKILL ends it. Python rather than sh: a shell cannot
+    # trap a signal that was ignored when it started, as SIGINT is for a test run started in the background.
+    script = ("import signal, time\n"
+              "signal.signal(signal.SIGINT, lambda *_: print('got-int', flush=True))\n"
+              "signal.signal(signal.SIGTERM, lambda *_: print('got-term', flush=True))\n"
+              "print('ready', flush=True)\n"
+              "while True:\n    time.sleep(0.1)\n")
+    job = _job(sys.executable, ["-c", script], KillTimeout=1_000_000_000)
     requests.post(f"{client_sim.address}/v1/jobs", json=job, timeout=5)
     (alloc,) = _wait(lambda: [a for a in client_sim.allocations("t") if a["ClientStatus"] == "running"])
     url = f"{client_sim.address}/v1/client/fs/logs/{alloc['ID']}"
