@@ -24,6 +24,7 @@ from urllib.parse import quote, urlencode
 
 from procfleet.dockerjson import shown
 from procfleet.errors import PlatformError
+from procfleet.loglines import docker_since
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 TIMEOUT = 30.0
@@ -172,6 +173,13 @@ def not_the_engine(action: str, path: str, detail: object) -> PlatformError:
                          "check that "
                          "DOCKER_HOST (or /var/run/docker.sock) is the Docker engine's socket and that "
                          "`docker version` works")
+
+
+def log_query(tail: int | None, since: float | None, **extra: str) -> dict[str, str]:
+    """The query of a log read without following, both streams with the engine's timestamps: what the docker CLI
+    sends for `logs --timestamps [--tail N] [--since T]`."""
+    return {"stdout": "1", "stderr": "1", "timestamps": "1", **extra, "tail": "all" if tail is None else str(tail),
+            **({} if since is None else {"since": docker_since(since)})}
 
 
 def log_lines(body: bytes) -> list[tuple[bool, str]]:

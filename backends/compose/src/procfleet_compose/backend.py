@@ -187,9 +187,8 @@ class ComposeBackend:
         # a type not in the project (added to the formation since, or never deployed) has no lines to show; Compose
         # would refuse the whole command for it
         services = [name for name in types if name in (document.get("services") or {})]
-        names = [f"{c.process}.{c.number}" for c in containers if not types or c.process in types]
-        writer = log_writer(self.session, formation, self.name, types, names)
         chosen = [c for c in containers if not types or c.process in types]
+        writer = log_writer(self.session, formation, self.name, types, [f"{c.process}.{c.number}" for c in chosen])
         engine = self.engine(formation)
         if (follow or not engine.recent_logs(chosen, tail, self.session.since, writer)) and (services or not types):
             engine.logs(services, follow, tail, self.session.since, writer)

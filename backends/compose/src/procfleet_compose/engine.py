@@ -172,8 +172,7 @@ class Engine:
         api = self.api
         if api is None:
             return False
-        query = {"stdout": "1", "stderr": "1", "timestamps": "1", "tail": "all" if tail is None else str(tail),
-                 **({} if since is None else {"since": docker_since(since)})}
+        query = dockerapi.log_query(tail, since)
         lines: list[LogLine] = []
         with api:
             for container in containers:

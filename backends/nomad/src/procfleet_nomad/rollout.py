@@ -118,16 +118,17 @@ def _settled(rollout: Rollout, status: Status, allocs: Iterable[Json]) -> bool:
     placed = {t.name: t.placed for t in status.types}
     if any(placed.get(name, 0) != count for name, count in rollout.counts.items()):
         return False  # instances of the old version still stopping
-    if any(_stopping(a) for a in allocs if a.get("TaskGroup") in rollout.counts):
+    if _stopping(rollout, allocs):
         return False  # scaled down or replaced, and not stopped yet: `nomad job scale` does not wait for it
     return all(int(a.get("JobVersion") or 0) >= rollout.version for a in allocs if is_live(a))
 
 
-def _stopping(alloc: Json) -> bool:
-    """An allocation the server told to stop (DesiredStatus stop or evict) whose client still reports it running:
-    its tasks have their kill_timeout yet (nomad/structs/structs.go: Allocation.ClientTerminalStatus is what
-    ends it)."""
-    return alloc.get("DesiredStatus") != "run" and alloc.get("ClientStatus") in ("pending", "running")
+def _stopping(rollout: Rollout, allocs: Iterable[Json]) -> list[Json]:
+    """The allocations of the waited-for groups the server told to stop (DesiredStatus stop or evict) whose
+    client still reports them running: their tasks have their kill_timeout yet (nomad/structs/structs.go:
+    Allocation.ClientTerminalStatus is what ends it)."""
+    return [a for a in allocs if a.get("TaskGroup") in rollout.counts and a.get("DesiredStatus") != "run"
+            and a.get("ClientStatus") in ("pending", "running")]
 
 
 def _timeout_message(rollout: Rollout, timeout: float, status: Status, deployment: Json | None,
@@ -139,8 +140,7 @@ def _timeout_message(rollout: Rollout, timeout: float, status: Status, deploymen
     message = f"timed out after {timeout:g}s waiting for job {rollout.job_id} version {rollout.version}: {counts}"
     if deployment is not None and int(deployment.get("JobVersion") or 0) == rollout.version:
         message += f"; deployment {str(deployment.get('ID', ''))[:8]} is {deployment.get('Status')}"
-    still = [a for a in allocs if a.get("TaskGroup") in rollout.counts and _stopping(a)]
-    if still:
+    if still := _stopping(rollout, allocs):
         message += f"; {len(still)} allocation{'s' if len(still) > 1 else ''} told to stop still running"
     lines = failures(allocs, rollout.version)
     return message + "".join(f"\n  {line}" for line in lines)

@@ -326,9 +326,7 @@ class Engine:
         if self.api is None:
             return False
         slots = {task.id: task.slot for task in self.tasks(services)}
-        query = {"stdout": "1", "stderr": "1", "timestamps": "1", "details": "1",
-                 "tail": "all" if tail is None else str(tail),
-                 **({} if since is None else {"since": docker_since(since)})}
+        query = dockerapi.log_query(tail, since, details="1")  # details: the task ID on each line
         found: list[tuple[Service, bool, str, str]] = []  # the service, stderr, the task ID and the line
         with self.api:
             for service in services:
