@@ -119,10 +119,31 @@ class Platform:
             assert done.code == 0, done.err
             return
         env = {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1", **self.environ}
-        self.supervisor = subprocess.Popen([sys.executable, "-m", "procfleet", "deploy"], cwd=self.folder, env=env,
-                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
-        eventually(self.converged if wait else lambda: self.cli("ps").code == 0, timeout=DEADLINE,
-                   what=f"{self.app} on local")
+        # the supervisor's own output goes to a file in the test's folder, shown when the deploy does not converge
+        with self.supervisor_log.open("w") as output:
+            self.supervisor = subprocess.Popen([sys.executable, "-m", "procfleet", "deploy"], cwd=self.folder,
+                                               env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
+        try:
+            eventually(self.converged if wait else lambda: self.cli("ps").code == 0, timeout=DEADLINE,
+                       what=f"{self.app} on local")
+        except AssertionError as timed_out:
+            raise AssertionError(f"{timed_out}\n{self.local_diagnosis()}") from None
+
+    @property
+    def supervisor_log(self) -> Path:
+        """Where the local supervisor's stdout and stderr go."""
+        return self.folder / "supervisor.log"
+
+    def local_diagnosis(self) -> str:
+        """What a local deploy that did not converge leaves to go on: the supervisor's exit status, the last `ps`,
+        and the tail of the supervisor's own output."""
+        status = "running" if self.supervisor is None or self.supervisor.poll() is None \
+            else f"exited {self.supervisor.returncode}"
+        shown = self.cli("ps", "--json")
+        output = self.supervisor_log.read_text(errors="replace").splitlines() if self.supervisor_log.exists() else []
+        tail = "\n".join(output[-40:])
+        return (f"supervisor {status}; ps exit {shown.code}: {shown.out.strip() or shown.err.strip()}\n"
+                f"supervisor output (last 40 lines):\n{tail}")
 
     def starts(self, *types: str) -> dict[str, int]:
         """How many times each instance has started, from the probes' start lines in the logs."""
