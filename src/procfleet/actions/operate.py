@@ -80,6 +80,11 @@ def deploy(ctx: Context, keep_counts: bool, wait: WaitOptions,
     with contextlib.ExitStack() as held:
         held.enter_context(_change_lock(ctx, backend, formation))
         live = backend.live(formation)
+        if (ctx.exit_with or ctx.abort_on_exit) and live:
+            # a running supervisor keeps the ending it was started with: reconciling it quietly would let the user
+            # believe it now ends with this deploy's choice
+            raise UsageError("--exit-with and --abort-on-exit apply to a supervisor this deploy starts: one already "
+                             "runs this app; `procfleet down` it first, or deploy without them to reconcile it")
         the_plan = _with_fields(make_plan(formation, backend.name, live, keep_counts,
                                           fingerprint_of=fingerprint_for(backend), only=only), formation, backend)
         if show_plan is not None:

@@ -187,6 +187,24 @@ def test_exit_with_ends_the_supervisor_with_that_types_status(app: LocalApp) -> 
     assert supervisor.find("system", r"^web\.1 killed by SIGTERM|^web\.1 exited")
 
 
+def test_exit_with_against_a_running_supervisor_is_refused_and_changes_nothing(app: LocalApp) -> None:
+    """A running supervisor keeps the ending it was started with: a second `deploy --exit-with` that reconciled it
+    would let the user believe it now ends with that type, so it is refused, and the formation is not applied."""
+    app.write('[processes.web]\ncommand = "sleep 60"\nstop_timeout = "1s"\n')
+    supervisor = app.deploy()
+    app.wait_status(lambda s: [(t.name, t.running) for t in s.types] == [("web", 1)], "web running")
+    app.write('[processes.web]\ncommand = "sleep 60"\nstop_timeout = "1s"\ncount = 2\n'
+              '[processes.tests]\ncommand = "sleep 0.5; exit 3"\nrestart = "never"\n')
+    for flags in (["--exit-with", "tests"], ["--abort-on-exit"]):
+        done = app.cli_process("deploy", *flags)
+        assert done.returncode == 2, done.stderr
+        errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and "already runs this app" in errors[0], done.stderr
+        assert "Traceback" not in done.stderr and not done.stdout  # refused before any plan is shown
+    assert app.counts() == {"web": (1, 1)}  # nothing reconciled: still the formation it was started with
+    assert not supervisor.ended
+
+
 def test_abort_on_exit_ends_with_the_first_exit(app: LocalApp) -> None:
     """`honcho start` and Foreman stop everything when any process exits, with that process's status."""
     app.write('[processes.web]\ncommand = "sleep 60"\nstop_timeout = "1s"\n'
