@@ -336,8 +336,15 @@ class Engine:
                     found.append((service, stderr, _task_of(attributes), f"{moment} {text}"))
         if any(task not in slots for _, _, task, _ in found):
             slots = {task.id: task.slot for task in self.tasks(services)}
-        lines = [parsed for service, stderr, task, line in found if task in slots
-                 and (parsed := stamped(f"{service.process}.{slots[task]}", service.process, line, stderr))]
+        lines = []
+        for service, stderr, task, line in found:
+            if task not in slots:
+                continue
+            parsed = stamped(f"{service.process}.{slots[task]}", service.process, line, stderr)
+            if parsed is None:  # a line in another shape, as it came, as compose's logs do
+                writer.passthrough(line, stderr)
+            else:
+                lines.append(parsed)
         for parsed in sorted(lines, key=lambda line: line.at):  # stable: each task's own order is kept
             writer.write(parsed)
         return True
