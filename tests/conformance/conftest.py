@@ -60,7 +60,9 @@ def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platfor
         # a real agent: its client must be able to run the probe image (docker driver, the image on the node)
         made.environ.update({k: v for k, v in os.environ.items() if k.startswith("NOMAD_")})
     elif backend == "nomad":
-        made.sim = NomadSimulator(run_tasks=True)
+        # MinHealthyTime at a tenth of its length (10 s becomes 1 s, the settle of the other backends): a task that
+        # ends before it fails its deployment, as on a real agent
+        made.sim = NomadSimulator(run_tasks=True, min_healthy_scale=0.1)
         made.environ["NOMAD_ADDR"] = made.sim.address
     try:
         yield made

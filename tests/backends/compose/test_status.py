@@ -150,16 +150,21 @@ def test_settled_counts_only_containers_that_stayed_up(tmp_path: Path) -> None:
     ("always", inspected("worker", 1, health=None, state="running", restarts=5), False),
     ("always", inspected("web", 1, health="unhealthy"), True),
     ("always", inspected("web", 1, health="starting"), False),
-    ("never", inspected("worker", 1, health=None, state="exited", exit_code=0), True),
-    ("on-failure", inspected("worker", 1, health=None, state="exited", exit_code=0), True),
+    ("never", inspected("worker", 1, health=None, state="exited", exit_code=0), False),  # done
+    ("never", inspected("worker", 1, health=None, state="exited", exit_code=1), True),
+    ("on-failure", inspected("worker", 1, health=None, state="exited", exit_code=0), False),  # done
     ("on-failure", inspected("worker", 1, health=None, state="exited", exit_code=1), False),
 ])
 def test_trouble_tells_crash_loops_from_slow_starts(tmp_path: Path, restart: str, container: dict[str, Any],
                                                     stuck: bool) -> None:
-    """Crash loops, failing health checks and containers their policy will not restart stop the wait at once."""
+    """Crash loops, failing health checks and failed containers their policy will not restart stop the wait at once;
+    a one-shot container that exited 0 is done, and the wait counts it as finished."""
     f = _formation(tmp_path, restart)
     found = converge.trouble(f, [parse(container)], {"web": 1, "worker": 1})
     assert (found is not None) == stuck
+    one_shot_done = container["State"]["Status"] == "exited" and container["State"]["ExitCode"] == 0 \
+        and restart in ("never", "on-failure")
+    assert converge.done(f, [parse(container)], {"web": 1, "worker": 1})["worker"] == int(one_shot_done)
 
 
 def test_trouble_ignores_types_not_waited_for(tmp_path: Path) -> None:
@@ -173,10 +178,11 @@ def test_describe_trouble_quotes_the_last_output(tmp_path: Path) -> None:
     f = _formation(tmp_path)
     crashed = parse(inspected("worker", 1, health=None, state="restarting", restarts=4, exit_code=3))
     message = converge.describe_trouble(f, crashed, "starting\n" * 10 + "oops")
-    assert message.startswith("shop-worker-1 keeps crashing: 4 restarts, last exit code 3; its last output:\n")
+    assert message.startswith("worker.1 (container shop-worker-1) keeps crashing: 4 restarts, last exit code 3; "
+                              "its last output:\n")
     assert message.splitlines()[-1] == "  | oops" and len(message.splitlines()) == 1 + converge.LOG_LINES
     unhealthy = parse(inspected("web", 1, health="unhealthy", output="wget: server returned error: 500"))
-    assert "shop-web-1 is unhealthy: its health check fails (wget: server returned error: 500)" in \
+    assert "web.1 (container shop-web-1) is unhealthy: its health check fails (wget: server returned error: 500)" in \
         converge.describe_trouble(f, unhealthy, "")
 
 
@@ -212,6 +218,6 @@ def test_wait_for_stops_at_a_crash_loop(tmp_path: Path) -> None:
     """No need to wait for the timeout when a container keeps crashing."""
     f = _formation(tmp_path)
     containers = [parse(inspected("worker", 1, health=None, state="restarting", restarts=3, exit_code=1))]
-    with pytest.raises(NotConverged, match=r"shop-worker-1 keeps crashing.*\n  \| boom"):
+    with pytest.raises(NotConverged, match=r"worker\.1 \(container shop-worker-1\) keeps crashing.*\n  \| boom"):
         converge.wait_for(f, {"worker": 1}, WaitOptions(timeout=60),
                           lambda: (build_status(f, "shop", containers, {}), containers), lambda c: "boom")

@@ -120,7 +120,8 @@ def test_failures_list_only_the_version_waited_for() -> None:
     allocs = [alloc("web", 0, "failed", version=2), alloc("web", 1, "failed", version=3),
               alloc("web", 2, healthy=False, version=3), alloc("web", 3, version=3)]
     lines = failures(allocs, 3)
-    assert [line.split(" ")[0] for line in lines] == ["shop.web[1]", "shop.web[2]"]
+    assert [line.split(" ")[0] for line in lines] == ["web.2", "web.3"]  # the names ps gives them
+    assert lines[0].startswith("web.2 (allocation shop.web[1] ")  # then Nomad's, for nomad's own commands
 
 
 @pytest.mark.parametrize(("options", "key", "words"), [

@@ -10,7 +10,7 @@ from procfleet.backend import Status, WaitOptions
 from procfleet.errors import NotConverged
 from procfleet.model import Formation
 from procfleet_swarm import converge
-from procfleet_swarm.converge import Baseline, converged, settled, trouble, wait_for
+from procfleet_swarm.converge import Baseline, converged, done, settled, trouble, wait_for
 from procfleet_swarm.status import Snapshot, build_status
 from tests.backends.swarm.helpers import formation
 from tests.backends.swarm.inspected import NOW, service, snapshot, task
@@ -83,8 +83,8 @@ def test_an_image_no_node_can_get(shop: Formation) -> None:
                           image="shop:nope@sha256:ab")])
     found = trouble(shop, look, {"worker": 1}, Baseline())
     assert found is not None and found.task is None
-    assert found.reason.startswith("shop_worker.1: node vm cannot get image shop:nope (No such image: shop:nope): "
-                                   "every node that may run a task needs it")
+    assert found.reason.startswith("worker.1 (task shop_worker.1): node vm cannot get image shop:nope "
+                                   "(No such image: shop:nope): every node that may run a task needs it")
 
 
 def test_tasks_from_before_or_of_the_previous_definition_are_not_this_commands(shop: Formation) -> None:
@@ -104,8 +104,8 @@ def test_a_failed_health_check(shop: Formation) -> None:
                           error="task: non-zero exit (137): dockerexec: unhealthy container")])
     found = trouble(shop, look, {"web": 1}, Baseline())
     assert found is not None and found.task == "t9"
-    assert found.reason == ("shop_web.1 failed its health check and Swarm stopped it (task: non-zero exit (137): "
-                            "dockerexec: unhealthy container)")
+    assert found.reason == ("web.1 (task shop_web.1) failed its health check and Swarm stopped it (task: "
+                            "non-zero exit (137): dockerexec: unhealthy container)")
 
 
 def test_a_crash_loop(shop: Formation) -> None:
@@ -115,37 +115,41 @@ def test_a_crash_loop(shop: Formation) -> None:
     down = snapshot([service("worker", replicas=1, checked=False)], [*failed, task("worker", 1, state="ready", age=1)])
     found = trouble(shop, down, {"worker": 1}, Baseline())
     assert found is not None and found.task == failed[-1].id
-    assert found.reason == "shop_worker.1 keeps crashing: 3 tasks failed, the last with task: non-zero exit (3)"
+    assert found.reason == ("worker.1 (task shop_worker.1) keeps crashing: 3 tasks failed, the last with task: "
+                            "non-zero exit (3)")
     up = snapshot([service("worker", replicas=1, checked=False)], [*failed, task("worker", 1, age=1)])
     assert trouble(shop, up, {"worker": 1}, Baseline()) is None
     refused = [task("worker", 1, state="rejected", age=age, error="Range of CPUs is from 0.01 to 2.00")
                for age in (30, 20, 10)]
     found = trouble(shop, snapshot([service("worker", replicas=1, checked=False)], refused), {"worker": 1}, Baseline())
     assert found is not None
-    assert found.reason == ("shop_worker.1 cannot start: nodes refused 3 tasks, the last with Range of CPUs is from "
-                            "0.01 to 2.00")
+    assert found.reason == ("worker.1 (task shop_worker.1) cannot start: nodes refused 3 tasks, the last with Range "
+                            "of CPUs is from 0.01 to 2.00")
     two = snapshot([service("worker", replicas=1, checked=False)],
                    [*failed[1:], task("worker", 1, state="ready", age=1)])
     assert trouble(shop, two, {"worker": 1}, Baseline()) is None
 
 
 @pytest.mark.parametrize(("process", "state", "code", "stuck"), [
-    ("clock", "complete", 0, True), ("clock", "failed", 1, True), ("once", "complete", 0, True),
+    ("clock", "complete", 0, False), ("clock", "failed", 1, True), ("once", "complete", 0, False),
     ("once", "failed", 1, False), ("worker", "complete", 0, False),
 ])
 def test_a_task_its_restart_policy_will_not_start_again(shop: Formation, process: str, state: str, code: int,
                                                         stuck: bool) -> None:
-    """never: any exit; on-failure: exit 0. Found even for a task from before (nothing will change it)."""
+    """never: a failure stops the wait (found even for a task from before: nothing will change it); never and
+    on-failure after exit 0: done, counted as finished; on-failure after a failure: Swarm restarts it."""
     look = snapshot([service(process, replicas=1, checked=False)],
                     [task(process, 1, state=state, desired="shutdown", exit_code=code, ident="t1")])
     found = trouble(shop, look, {process: 1}, Baseline(tasks=frozenset({"t1"})))
     restart = shop.processes[process].restart
     if stuck:
         assert found is not None
-        assert found.reason == f'shop_{process}.1 exited with code {code} and restart = "{restart}" does not ' \
-                               "start it again"
+        assert found.reason == f'{process}.1 (task shop_{process}.1) exited with code {code} and restart = ' \
+                               f'"{restart}" does not start it again'
     else:
         assert found is None
+    finished = state == "complete" and restart in ("never", "on-failure")
+    assert done(shop, look, {process: 1})[process] == int(finished)
 
 
 def test_an_update_swarm_rolled_back(shop: Formation) -> None:
@@ -158,7 +162,7 @@ def test_an_update_swarm_rolled_back(shop: Formation) -> None:
     found = trouble(shop, look, {"worker": 1}, Baseline(updates={"shop_worker": None}))
     assert found is not None and found.task == "t2"
     assert found.reason == ("the update of shop_worker failed and Swarm rolled it back (rollback completed); "
-                            "shop_worker.1: task: non-zero exit (3)")
+                            "worker.1 (task shop_worker.1): task: non-zero exit (3)")
 
 
 def test_describe_adds_the_last_lines() -> None:
@@ -200,7 +204,8 @@ def test_wait_for_times_out_saying_what_waits(shop: Formation, monkeypatch: pyte
     _, observe = _observer(shop, [look])
     with pytest.raises(NotConverged) as info:
         wait_for(shop, {"web": 2}, WaitOptions(timeout=0), observe, lambda _task: "", Baseline())  # type: ignore[arg-type]
-    assert str(info.value) == ("shop did not converge within 0s: web 1/2 running, 1/2 healthy; shop_web.2 pending: "
+    assert str(info.value) == ("shop did not converge within 0s: web 1/2 running, 1/2 healthy; web.2 (task shop_web.2) "
+                               "pending: "
                                "no suitable node (insufficient resources on 1 node) (see `procfleet ps` and "
                                "`procfleet logs`)")
 

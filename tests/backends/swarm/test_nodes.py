@@ -63,7 +63,8 @@ def test_a_constraint_no_node_satisfies_is_trouble_at_once(tmp_path: Path) -> No
     found = trouble(shop(tmp_path), look([pending], down=frozenset({"n3"})), {"web": 2}, Baseline())
     assert found is not None
     assert found.reason == (
-        "shop_web.1 cannot be placed: no suitable node (scheduling constraints not satisfied on 2 nodes); none of the "
+        "web.1 (task shop_web.1) cannot be placed: no suitable node (scheduling constraints not satisfied on 2 "
+        "nodes); none of the "
         "swarm's 2 available nodes (vm, node-2) satisfies processes.web's constraints (node.labels.zone == z; "
         "[backends.swarm] constraints): change them, or give a node what they ask (`docker node update --label-add "
         "<name>=<value> <node>`) (node-3 is down)")
@@ -76,7 +77,8 @@ def test_max_replicas_per_node_reached_everywhere_is_trouble(tmp_path: Path) -> 
     found = trouble(shop(tmp_path), look([*running, pending], drained=frozenset()), {"web": 4},
                     Baseline(tasks=frozenset(t.id for t in running)))
     assert found is not None
-    assert "shop_web.4 cannot be placed: no suitable node (max replicas per node limit exceed); " in found.reason
+    assert ("web.4 (task shop_web.4) cannot be placed: no suitable node (max replicas per node limit exceed); "
+            in found.reason)
     assert ("max_replicas_per_node = 1 lets the swarm's 3 available nodes (vm, node-2, node-3) run no more of web's "
             "tasks") in found.reason
 
@@ -125,7 +127,8 @@ def test_every_node_that_refuses_the_image_is_named(tmp_path: Path) -> None:
                for slot, n in ((1, "n2"), (2, "n3"))]
     found = trouble(shop(tmp_path), look(refused), {"web": 2}, Baseline())
     assert found is not None and found.gather
-    assert found.reason.startswith("shop_web.1: nodes node-2, node-3 cannot get image shop:1 (No such image: shop:1)")
+    assert found.reason.startswith("web.1 (task shop_web.1): nodes node-2, node-3 cannot get image shop:1 "
+                                   "(No such image: shop:1)")
     alone = trouble(shop(tmp_path), look(refused, drained=frozenset({"n2", "n3"})), {"web": 2}, Baseline())
     assert alone is not None and not alone.gather  # no other node to hear from: said at once
 

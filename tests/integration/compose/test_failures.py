@@ -89,7 +89,8 @@ def test_a_container_that_keeps_crashing(app: ComposeApp) -> None:
     app.write(formation)
     result = app.cli("deploy", "--timeout", "120")
     assert result.code == 1
-    assert f"error: {app.name}-worker-1 keeps crashing:" in result.err and "last exit code 3" in result.err
+    assert f"error: worker.1 (container {app.name}-worker-1) keeps crashing:" in result.err
+    assert "last exit code 3" in result.err
     assert "  | cannot reach the queue" in result.err
     app.write(formation.replace("exit 3", "exec sleep 600"))
     app.ok("deploy", "-q")

@@ -162,7 +162,7 @@ def test_failed_deployment_reports_the_allocations_own_message(project: Project,
     result = project.finish(running)
     assert result.code == 1
     assert f"the deployment of job {project.app} version 0 failed: Failed due to unhealthy allocations" in result.err
-    assert f"{web['Name']} ({web['ID'][:8]}) on nomad-sim-client" in result.err
+    assert f"error: web.1 (allocation {web['Name']} {web['ID'][:8]}) on nomad-sim-client" in result.err
     assert 'Exit Code: 3, Exit Message: "address already in use"' in result.err
     assert "waiting: web " in result.err  # the progress display
     assert "timed out" not in result.err  # the failure ended the wait, not --timeout 30

@@ -65,7 +65,7 @@ def test_an_image_the_nodes_cannot_get_then_fixed(app: SwarmApp) -> None:
     app.write(formation)
     result = app.cli("deploy", "--timeout", "120")
     assert result.code == 1
-    assert f"{app.name}_worker.1: node " in result.err
+    assert f"worker.1 (task {app.name}_worker.1): node " in result.err
     assert f"cannot get image procfleet-test/{app.name}-missing:1 (No such image: " in result.err
     assert "push it to a registry every node can pull from" in result.err
     app.write(WORKER)
@@ -80,8 +80,8 @@ def test_a_task_that_keeps_crashing(app: SwarmApp) -> None:
     app.write(formation)
     result = app.cli("deploy", "--timeout", "120")
     assert result.code == 1
-    assert f"error: {app.name}_worker.1 keeps crashing: 3 tasks failed, the last with task: non-zero exit (3)" in \
-        result.err
+    assert (f"error: worker.1 (task {app.name}_worker.1) keeps crashing: 3 tasks failed, the last with task: "
+            "non-zero exit (3)") in result.err
     assert "  | cannot reach the queue" in result.err
 
 
@@ -111,8 +111,9 @@ def test_a_service_that_never_converges(app: SwarmApp) -> None:
     # single-node tests run, are in Swarm's reason too.
     drained = r"(?:2 nodes not available for new tasks; )?"
     # (on a busy machine the slot that got the port may not be running yet either when the 6 s are up)
-    assert re.search(rf"{app.name} did not converge within 6s: web [01]/2 running; {app.name}_web\.[12] pending: no "
-                     rf"suitable node \({drained}host-mode port already in use on 1 node\) \(see `procfleet ps`",
+    assert re.search(rf"{app.name} did not converge within 6s: web [01]/2 running; "
+                     rf"web\.[12] \(task {app.name}_web\.[12]\) pending: no suitable node "
+                     rf"\({drained}host-mode port already in use on 1 node\) \(see `procfleet ps`",
                      result.err)
     status = app.ps()
     assert status["types"]["web"] == {"desired": 2, "running": 1, "healthy": None, "placed": None}

@@ -62,8 +62,8 @@ def test_scale_up_down_relative_several_types_and_timeout(app: SwarmApp) -> None
     # counts and the task's state.
     result = app.cli("scale", "slow=1", "--wait", "--timeout", "2")
     assert result.code == 1
-    assert f"error: {app.name} did not converge within 2s: slow 0/1 running, 0/1 healthy; {app.name}_slow.1 " in \
-        result.err
+    assert (f"error: {app.name} did not converge within 2s: slow 0/1 running, 0/1 healthy; "
+            f"slow.1 (task {app.name}_slow.1) ") in result.err
     assert len(app.tasks("slow")) == 1  # asked for all the same; a later deploy or scale takes it from there
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -49,6 +50,20 @@ def settling(formation: Formation, containers: Sequence[Container], targets: Map
     return max([0.0, *waits])
 
 
+def _stays_down(formation: Formation, container: Container) -> bool:
+    """Whether the type's restart policy leaves this exited container stopped."""
+    restart = formation.processes[container.process].restart
+    return container.state in ("exited", "dead") and (
+        restart == "never" or (restart == "on-failure" and container.exit_code == 0))
+
+
+def done(formation: Formation, containers: Sequence[Container], targets: Mapping[str, int]) -> Counter[str]:
+    """Per targeted type, its one-shot containers that exited 0 and stay stopped: done, not late. Compose's own
+    `up --wait` counts them so (docker/compose#13661), as local's supervisor and systemd do."""
+    return Counter(c.process for c in members(containers) if c.process in targets and c.process in formation.processes
+                   and c.exit_code == 0 and _stays_down(formation, c))
+
+
 def trouble(formation: Formation, containers: Sequence[Container], targets: Mapping[str, int]) -> Container | None:
     """The first container of a targeted type that will not come up by waiting longer."""
     for container in members(containers):
@@ -59,8 +74,7 @@ def trouble(formation: Formation, containers: Sequence[Container], targets: Mapp
             return container
         if container.health == "unhealthy":
             return container
-        stays_down = process.restart == "never" or (process.restart == "on-failure" and container.exit_code == 0)
-        if container.state in ("exited", "dead") and stays_down:
+        if container.exit_code != 0 and _stays_down(formation, container):
             return container
     return None
 
@@ -68,14 +82,14 @@ def trouble(formation: Formation, containers: Sequence[Container], targets: Mapp
 def describe_trouble(formation: Formation, container: Container, output: str) -> str:
     """Why a container will not converge, with its last lines of output."""
     restart = formation.processes[container.process].restart
+    # the name ps gives it, then the container's, for docker's own commands
+    name = f"{container.process}.{container.number} (container {container.name})"
     if container.health == "unhealthy":
-        reason = f"{container.name} is unhealthy: its health check fails ({container.health_output or 'no output'})"
+        reason = f"{name} is unhealthy: its health check fails ({container.health_output or 'no output'})"
     elif container.restarts >= CRASH_RESTARTS:
-        reason = (f"{container.name} keeps crashing: {container.restarts} restarts, last exit code "
-                  f"{container.exit_code}")
+        reason = f"{name} keeps crashing: {container.restarts} restarts, last exit code {container.exit_code}"
     else:
-        reason = (f"{container.name} exited with code {container.exit_code} and restart = \"{restart}\" does not "
-                  "start it again")
+        reason = f"{name} exited with code {container.exit_code} and restart = \"{restart}\" does not start it again"
     if output:
         last = "\n".join(f"  | {line}" for line in output.splitlines()[-LOG_LINES:])
         reason += f"; its last output:\n{last}"
@@ -106,7 +120,9 @@ def wait_for(formation: Formation, targets: Mapping[str, int], wait: WaitOptions
         now = datetime.now(UTC)
         if wait.progress is not None:
             wait.progress(status)
-        if settled(formation, status, containers, now).converged(targets, needs_health):
+        finished = done(formation, containers, targets)
+        expected = {name: max(0, count - finished[name]) for name, count in targets.items()}
+        if settled(formation, status, containers, now).converged(expected, needs_health):
             return status
         stuck = trouble(formation, containers, targets)
         if stuck is not None:
@@ -115,5 +131,5 @@ def wait_for(formation: Formation, targets: Mapping[str, int], wait: WaitOptions
             raise NotConverged(f"{formation.app.name} did not converge within {format_duration(wait.timeout)}: "
                                f"{summary(status, targets)} (see `procfleet ps` and `procfleet logs`)")
         # Only settling left: look again as soon as the youngest container has stayed up long enough.
-        almost = status.converged(targets, needs_health)
+        almost = status.converged(expected, needs_health)
         time.sleep(min(POLL_SECONDS, settling(formation, containers, targets, now) + 0.02) if almost else POLL_SECONDS)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
-from procfleet.backend import LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
+from procfleet.backend import InstanceStatus, LiveType, Outcome, RenderedFile, Session, Status, WaitOptions
 from procfleet.diff import with_app_settings
 from procfleet.errors import NotConverged, NotRunning, UsageError
 from procfleet.loglines import LogLine, log_writer, not_deployed
@@ -22,6 +23,10 @@ from procfleet_local.render import file_counts, render_instances, render_procfil
 from procfleet_local.wire import formation_from_wire, formation_to_wire, status_from_wire
 
 POLL = 0.2  # how often `--wait` asks the supervisor for its status
+# a type without a health check converges once its instances have stayed up this long, as on compose, swarm and
+# systemd: one that crashes half a second after it starts is caught, not reported running
+SETTLE_SECONDS = 1.0
+LOG_LINES = 5  # of an instance that will not run, in the error that says so
 
 
 class LocalBackend:
@@ -92,6 +97,26 @@ class LocalBackend:
         if wait.wait:
             status = self._wait(formation, plan.counts, wait)
         return Outcome(status=status, message=f"the running supervisor (pid {reply['pid']}) now runs this formation")
+
+    def _failure(self, formation: Formation, instance: InstanceStatus) -> str:
+        """Why an instance will not run, by the name ps gives it, with its last lines of output."""
+        if instance.state == "crashed":
+            reason = f"{instance.name} keeps crashing ({instance.detail}): the supervisor does not restart it"
+        else:
+            restart = formation.processes[instance.process].restart
+            reason = f'{instance.name} {instance.detail} and restart = "{restart}" does not start it again'
+        lines = self._last_lines(formation, instance)
+        return reason + ("; its last output:" + "".join(f"\n  | {line}" for line in lines) if lines else "")
+
+    def _last_lines(self, formation: Formation, instance: InstanceStatus) -> list[str]:
+        """The instance's last lines, as the supervisor keeps them."""
+        client = self._connect(formation)
+        if client is None:
+            return []
+        with client:
+            client.request("logs", types=[instance.process], tail=LOG_LINES, since=None, follow=False)
+            return [str(text) for message in client.stream() if message["n"] == instance.name
+                    for text in message["l"]][-LOG_LINES:]
 
     def scale(self, formation: Formation, targets: Mapping[str, int], wait: WaitOptions) -> Status:
         """Set counts on the running supervisor; with wait, until they run (and are healthy)."""
@@ -190,19 +215,28 @@ class LocalBackend:
             status = status_from_wire(snapshot["status"])
             if wait.progress is not None:
                 wait.progress(status)
-            crashed = [i for i in status.instances if i.process in targets and i.state == "crashed"]
-            if crashed:
-                detail = "; ".join(f"{i.name} {i.detail}".strip() for i in crashed)
-                raise NotConverged(f"{formation.app.name}: crashed, not restarting: {detail}")
-            # An instance its restart policy leaves stopped (restart = "never", or "on-failure" after exit 0) is
-            # done, not late: waiting for it would only run into the timeout.
-            left_stopped = Counter(i.process for i in status.instances if i.state == "exited")
-            expected = {name: max(0, count - left_stopped[name]) for name, count in targets.items()}
+            failed = next((i for i in status.instances if i.process in targets and (
+                i.state == "crashed" or (i.state == "exited" and i.detail != "done"))), None)
+            if failed is not None:
+                raise NotConverged(self._failure(formation, failed))
+            # An instance its restart policy leaves stopped after exit 0 (restart = "never" or "on-failure") is done,
+            # not late: waiting for it would only run into the timeout.
+            finished = Counter(i.process for i in status.instances if i.state == "exited")
+            expected = {name: max(0, count - finished[name]) for name, count in targets.items()}
             settled = not snapshot["rolling"] and not snapshot["removed"]
-            if settled and status.converged(expected, needs_health):
+            if settled and _stayed_up(status, needs_health).converged(expected, needs_health):
                 return status
             if time.monotonic() >= deadline:
                 counts = ", ".join(f"{t.name} {t.running}/{t.desired} running"
                                    + ("" if t.healthy is None else f", {t.healthy} healthy") for t in status.types)
                 raise NotConverged(f"{formation.app.name} did not converge within {wait.timeout:g}s: {counts}")
             time.sleep(POLL)
+
+
+def _stayed_up(status: Status, needs_health: Mapping[str, bool]) -> Status:
+    """The status not counting as running, for a type without a health check, instances up less than
+    SETTLE_SECONDS (those stopping still count: a scale down waits for them)."""
+    young = Counter(i.process for i in status.instances
+                    if i.state == "running" and (i.uptime is None or i.uptime < SETTLE_SECONDS))
+    return replace(status, types=tuple(t if needs_health.get(t.name) else replace(t, running=t.running - young[t.name])
+                                       for t in status.types))

@@ -47,7 +47,8 @@ class NomadBackend:
     # onSuccess is true for service jobs); no job setting restarts only after a failure.
     differences: ClassVar[dict[str, str]] = {
         "restart-on-success": 'a service task is restarted after exit 0 too: "on-failure" restarts it (up to its '
-                              "attempts) as after a failure",
+                              'attempts) as after a failure, and under "never" an exit 0 fails the allocation (and '
+                              "the deployment waiting for it) as any other exit does",
         "log-time": "Nomad keeps no time per line: a line shows when procfleet read it (with -f as it comes, "
                     "otherwise the moment of the read, the same for every line)",
         "log-since": "Nomad keeps only each log file's last write (fs/ls ModTime): a task's files untouched since "

@@ -116,6 +116,20 @@ def _backlog(client: NomadClient, alloc: Json, tail: int | None, starts: Starts 
             writer.write(LogLine(label(alloc), alloc.get("TaskGroup"), line, at, stderr))
 
 
+def last_lines(client: NomadClient, alloc: Json, count: int) -> list[str]:
+    """The allocation's last lines, stdout's then stderr's, for an error that says it failed; none when its client
+    cannot serve them (the error stands without them)."""
+    found: list[str] = []
+    for task in _tasks(alloc):
+        for stream, _ in STREAMS:
+            try:
+                text = client.read_log(str(alloc["ID"]), task, stream, tail_bytes=count * BYTES_PER_LINE)
+            except PlatformError:
+                continue
+            found += text.splitlines()[-count:]
+    return found
+
+
 def _read(client: NomadClient, alloc: Json, task: str, stream: str, tail_bytes: int | None, start: int) -> str:
     try:
         return client.read_log(str(alloc["ID"]), task, stream, tail_bytes=tail_bytes, start=start)

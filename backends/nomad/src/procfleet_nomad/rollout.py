@@ -10,13 +10,15 @@ from typing import Any
 from procfleet.backend import Status, WaitOptions
 from procfleet.errors import NotConverged
 from procfleet_nomad.client import NomadClient
+from procfleet_nomad.logs import last_lines
 from procfleet_nomad.placement import SETTLED, placement_failure
-from procfleet_nomad.status import build_status, failures, is_live
+from procfleet_nomad.status import build_status, failed, failures, instance_name, is_live
 
 Json = dict[str, Any]
 
 # Deployment statuses in which Nomad counts a deployment as active and refuses to scale (reference §3.2).
 ACTIVE = frozenset({"running", "paused", "pending", "blocked", "unblocking", "initializing"})
+LOG_LINES = 5  # of the first failed instance, in the error that says so
 POLL = 1.0  # the longest a blocking query waits, so progress and deployment state refresh at least this often
 
 
@@ -56,7 +58,7 @@ def wait_for_rollout(client: NomadClient, rollout: Rollout, wait: WaitOptions,
         status = build_status(rollout.app, rollout.job, allocs, rollout.order)
         if wait.progress is not None:
             wait.progress(status)
-        outcome = _deployment_outcome(rollout, deployment, allocs)
+        outcome = _deployment_outcome(client, rollout, deployment, allocs)
         if outcome == "done" and _settled(rollout, status, allocs):
             return status
         if clock() >= deadline:
@@ -91,7 +93,8 @@ def _placement_message(rollout: Rollout, evaluation: Json, lines: Sequence[str])
     return message + "".join(f"\n  {line}" for line in lines)
 
 
-def _deployment_outcome(rollout: Rollout, deployment: Json | None, allocs: Sequence[Json]) -> str:
+def _deployment_outcome(client: NomadClient, rollout: Rollout, deployment: Json | None,
+                        allocs: Sequence[Json]) -> str:
     """"done" when the version has no deployment or a successful one, "waiting" while it runs; raises on failure."""
     if deployment is None or int(deployment.get("JobVersion") or 0) < rollout.version:
         return "done"  # no deployment for this version: a count-only change to zero, or an unchanged job
@@ -104,10 +107,18 @@ def _deployment_outcome(rollout: Rollout, deployment: Json | None, allocs: Seque
         return "waiting"
     if state == "successful":
         return "done"
-    lines = failures(allocs, rollout.version)
-    raise NotConverged(f"the deployment of job {rollout.job_id} version {rollout.version} {state}: "
+    # the groups waited for first (a scale's), then the others the new version replaced
+    ordered = sorted(allocs, key=lambda alloc: alloc.get("TaskGroup") not in rollout.counts)
+    lines = failures(ordered, rollout.version)
+    # the first failed instance leads, as on every backend; then the deployment, the others, its last output
+    first, others = (lines[0] + "; ", lines[1:]) if lines else ("", [])
+    bad = failed(ordered, rollout.version)
+    output = last_lines(client, bad[0], LOG_LINES) if bad else []
+    raise NotConverged(f"{first}the deployment of job {rollout.job_id} version {rollout.version} {state}: "
                        f"{deployment.get('StatusDescription') or 'no description'}"
-                       + "".join(f"\n  {line}" for line in lines))
+                       + "".join(f"\n  {line}" for line in others)
+                       + (f"\n{instance_name(bad[0])}'s last output:" + "".join(f"\n  | {line}" for line in output)
+                          if output else ""))
 
 
 def _settled(rollout: Rollout, status: Status, allocs: Iterable[Json]) -> bool:

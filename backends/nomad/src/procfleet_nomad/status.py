@@ -103,9 +103,8 @@ def instance(alloc: Mapping[str, Any], *, checked: bool = True, now: datetime | 
     detail = ""
     if alloc.get("ClientStatus") in ("failed", "lost") or healthy(alloc) is False:
         detail = problem(alloc)
-    group = str(alloc.get("TaskGroup", ""))
     return InstanceStatus(
-        name=f"{group}.{_index(alloc) + 1}",  # job.web[0] is web.1, as logs name it
+        name=instance_name(alloc),
         process=str(alloc.get("TaskGroup", "")),
         state=str(alloc.get("ClientStatus", "")),
         healthy=healthy(alloc) if checked else None,
@@ -142,11 +141,22 @@ def one_line(message: str) -> str:
     return "; ".join(item.rstrip(":").strip() for item in items if item.rstrip(":").strip())
 
 
+def failed(allocs: Sequence[Json], version: int) -> list[Json]:
+    """The failed or unhealthy allocations of the given job version or later."""
+    return [a for a in allocs if int(a.get("JobVersion") or 0) >= version
+            and (a.get("ClientStatus") == "failed" or healthy(a) is False)]
+
+
 def failures(allocs: Sequence[Json], version: int) -> list[str]:
-    """One line per failed or unhealthy allocation of the given job version or later."""
-    bad = [a for a in allocs if int(a.get("JobVersion") or 0) >= version
-           and (a.get("ClientStatus") == "failed" or healthy(a) is False)]
-    return [f"{a.get('Name')} ({str(a.get('ID', ''))[:8]}) on {a.get('NodeName') or '?'}: {problem(a)}" for a in bad]
+    """One line per failed or unhealthy allocation of the given job version or later: the name ps gives it, then
+    Nomad's (for nomad's own commands), its node and its own account."""
+    return [f"{instance_name(a)} (allocation {a.get('Name')} {str(a.get('ID', ''))[:8]}) on "
+            f"{a.get('NodeName') or '?'}: {problem(a)}" for a in failed(allocs, version)]
+
+
+def instance_name(alloc: Mapping[str, Any]) -> str:
+    """procfleet's name for an allocation: job.web[0] is web.1, as ps and logs name it."""
+    return f"{alloc.get('TaskGroup', '')}.{_index(alloc) + 1}"
 
 
 def _index(alloc: Mapping[str, Any]) -> int:

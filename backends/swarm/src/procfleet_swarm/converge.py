@@ -4,6 +4,7 @@ waiting cannot fix (an image no node can get, a crash loop, a rolled-back update
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -106,7 +107,7 @@ def _failed_update(services: Mapping[str, Service], fresh: Sequence[Task], basel
             failed = [t for t in fresh if t.service_id == service.id and t.failed]
             last = failed[-1] if failed else None
             undone = "Swarm rolled it back" if service.update_state.startswith("rollback") else "Swarm paused it"
-            cause = f"; {task_name(service, last)}: {detail(last)}" if last else ""
+            cause = f"; {told(service, last)}: {detail(last)}" if last else ""
             return Trouble(f"the update of {service.name} failed and {undone} ({service.update_message}){cause}",
                            last.id if last else None)
     return None
@@ -122,10 +123,10 @@ def _refused(snapshot: Snapshot, services: Mapping[str, Service], fresh: Sequenc
             nodes = dict.fromkeys(snapshot.node_name(t.node_id) or "(none)" for t in fresh
                                   if t.state == "rejected" and t.image == task.image
                                   and failures.image_unavailable(t.error))
-            return Trouble(failures.images_unreachable(task_name(service, task), ", ".join(nodes), image, task.error),
+            return Trouble(failures.images_unreachable(told(service, task), ", ".join(nodes), image, task.error),
                            gather=len(snapshot.available()) > 1)
         if task.failed and failures.UNHEALTHY in task.error:
-            return Trouble(f"{task_name(service, task)} failed its health check and Swarm stopped it "
+            return Trouble(f"{told(service, task)} failed its health check and Swarm stopped it "
                            f"({task.error})", task.id)
     return None
 
@@ -140,11 +141,32 @@ def _unplaceable(formation: Formation, snapshot: Snapshot, services: Mapping[str
         settings = swarm_options.settings(formation)
         unavailable = [f"{snapshot.node_name(n)} is down" for n in sorted(snapshot.down)]
         unavailable += [f"{snapshot.node_name(n)} is drained" for n in sorted(snapshot.drained - snapshot.down)]
-        return Trouble(failures.cannot_place(task_name(service, task), task.error, service.process,
+        return Trouble(failures.cannot_place(told(service, task), task.error, service.process,
                                              settings.constraints.get(service.process, ()),
                                              settings.max_replicas_per_node.get(service.process),
                                              snapshot.available(), unavailable))
     return None
+
+
+def told(service: Service, task: Task) -> str:
+    """A task as a message names it: as `ps` does (web.2), then as Swarm does, for docker's own commands."""
+    return f"{service.process}.{task.slot} (task {task_name(service, task)})"
+
+
+def done(formation: Formation, snapshot: Snapshot, targets: Mapping[str, int]) -> Counter[str]:
+    """Per targeted type, its one-shot tasks that completed (exit 0) and stay stopped: done, not late, as Compose's
+    `up --wait` (docker/compose#13661), local's supervisor and systemd count them."""
+    services = _targeted(snapshot, targets)
+    return Counter(services[t.service_id].process for t in current(snapshot.tasks) if t.service_id in services
+                   and t.state == "complete" and _stays_down(formation, services[t.service_id], t))
+
+
+def _stays_down(formation: Formation, service: Service, task: Task) -> bool:
+    """Whether the type's restart policy leaves this ended task stopped."""
+    process = formation.processes.get(service.process)
+    restart = process.restart if process else "always"
+    return task.state in ("complete", "failed") and (
+        restart == "never" or (restart == "on-failure" and task.state == "complete"))
 
 
 def _down_for_good(formation: Formation, snapshot: Snapshot, services: Mapping[str, Service],
@@ -160,12 +182,11 @@ def _down_for_good(formation: Formation, snapshot: Snapshot, services: Mapping[s
             count = len(slot_failures)
             how = (f"cannot start: nodes refused {count} tasks" if last.state == "rejected"
                    else f"keeps crashing: {count} tasks failed")
-            return Trouble(f"{task_name(service, task)} {how}, the last with {detail(last) or last.state}", last.id)
+            return Trouble(f"{told(service, task)} {how}, the last with {detail(last) or last.state}", last.id)
         process = formation.processes.get(service.process)
         restart = process.restart if process else "always"
-        stays_down = restart == "never" or (restart == "on-failure" and task.state == "complete")
-        if task.desired != "running" and task.state in ("complete", "failed") and stays_down:
-            return Trouble(f"{task_name(service, task)} exited with code {task.exit_code} and restart = "
+        if task.desired != "running" and task.state == "failed" and _stays_down(formation, service, task):
+            return Trouble(f"{told(service, task)} exited with code {task.exit_code} and restart = "
                            f'"{restart}" does not start it again', task.id)
     return None
 
@@ -187,7 +208,7 @@ def stuck(snapshot: Snapshot, targets: Mapping[str, int], baseline: Baseline) ->
     waiting: list[Task] = [t for t in current(snapshot.tasks) if t.service_id in services and not t.running]
     for task in waiting[:DETAILS]:
         why = detail(task)
-        parts.append(f"{task_name(services[task.service_id], task)} {task.state}" + (f": {why}" if why else ""))
+        parts.append(f"{told(services[task.service_id], task)} {task.state}" + (f": {why}" if why else ""))
     return "; ".join(parts)
 
 
@@ -200,7 +221,9 @@ def converged(formation: Formation, status: Status, snapshot: Snapshot, targets:
         service = snapshot.service(name)
         if (service.replicas if service else 0) != count:
             return False
-    return status.converged(targets, needs_health) and not updating(snapshot, targets, baseline) \
+    finished = done(formation, snapshot, targets)
+    expected = {name: max(0, count - finished[name]) for name, count in targets.items()}
+    return status.converged(expected, needs_health) and not updating(snapshot, targets, baseline) \
         and not stopping(snapshot, targets)
 
 

@@ -1,0 +1,57 @@
+"""A one-shot task (restart = "never") that a command waits for: done once it exits 0, a failure once it exits
+with anything else, told by the name `ps` gives it and with its last output, on every backend. Compose's own
+`up --wait` counts a container that exits 0 as done since docker/compose#13661; local's supervisor and systemd
+did so already."""
+
+from __future__ import annotations
+
+import json
+
+from procfleet import registry
+from procfleet.backend import declared_differences
+from tests.conformance.platforms import Platform
+
+FORMATION = """
+[processes.web]
+command = "python3 probe.py"
+count = 1
+stop_timeout = "1s"
+
+[processes.once]
+command = "python3 probe.py"
+env = { PROBE_EXIT = "0", PROBE_EXIT_AFTER = "0.5" }
+restart = "never"
+count = 0
+
+[processes.bad]
+command = "python3 probe.py"
+env = { PROBE_EXIT = "3", PROBE_EXIT_AFTER = "0.5" }
+restart = "never"
+count = 0
+"""
+
+
+def test_a_one_shot_task_is_done_after_exit_0_and_a_failure_after_exit_3(platform: Platform) -> None:
+    platform.write(FORMATION)
+    platform.deploy()
+    finished = platform.cli("scale", "once=1", "--wait", "--timeout", "90")
+    if "restart-on-success" in declared_differences(registry.load(platform.backend)):
+        # the platform takes exit 0 as it takes any other exit (the declared difference): a failure to wait for
+        assert finished.code == 1, finished.err
+        said = next(line for line in finished.err.splitlines() if line.startswith("error:"))
+        assert said.startswith("error: once.1 "), said
+        # its next deployment would place once.1 again, to fail the same way first
+        assert platform.cli("scale", "once=0", "--wait", "--timeout", "90").code == 0
+    else:
+        assert finished.code == 0, finished.err
+    failed = platform.cli("scale", "bad=1", "--wait", "--timeout", "90")
+    assert failed.code == 1, (failed.out, failed.err)
+    errors = [line for line in failed.err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in failed.err, failed.err
+    assert errors[0].startswith("error: bad.1 "), errors[0]  # the name ps gives it, first
+    assert " 3" in errors[0], errors[0]  # its exit status
+    assert "PROBE-EXIT 3" in failed.err  # its last output
+    running = {i["name"] for i in json.loads(platform.cli("ps", "--json").out)["instances"] if i["state"] == "running"}
+    assert "web.1" in running, running  # the others are not touched
+    platform.down()
+    assert platform.leftovers() == []
