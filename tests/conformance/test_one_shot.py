@@ -1,11 +1,13 @@
 """A one-shot task (restart = "never") that a command waits for: done once it exits 0, a failure once it exits
 with anything else, told by the name `ps` gives it and with its last output, on every backend. Compose's own
 `up --wait` counts a container that exits 0 as done since docker/compose#13661; local's supervisor and systemd
-did so already."""
+did so already. A finished one-shot stays finished when the formation is deployed again unchanged, as the plan
+says: only a changed definition (or `restart`) runs it again."""
 
 from __future__ import annotations
 
 import json
+import time
 
 from procfleet import registry
 from procfleet.backend import declared_differences
@@ -53,5 +55,30 @@ def test_a_one_shot_task_is_done_after_exit_0_and_a_failure_after_exit_3(platfor
     assert "PROBE-EXIT 3" in failed.err  # its last output
     running = {i["name"] for i in json.loads(platform.cli("ps", "--json").out)["instances"] if i["state"] == "running"}
     assert "web.1" in running, running  # the others are not touched
+    platform.down()
+    assert platform.leftovers() == []
+
+
+def test_an_unchanged_deploy_leaves_a_finished_one_shot_finished(platform: Platform) -> None:
+    platform.write(FORMATION)
+    platform.deploy()
+    scaled = platform.cli("scale", "once=1", "--wait", "--timeout", "90")
+    differs = "restart-on-success" in declared_differences(registry.load(platform.backend))
+    assert scaled.code == (1 if differs else 0), scaled.err
+    # without a count in the file the next deploy keeps the live one (1); the rest of the file stays as it was
+    path = platform.folder / "formation.toml"
+    path.write_text(path.read_text().replace('restart = "never"\ncount = 0\n', 'restart = "never"\n', 1))
+    planned = json.loads(platform.cli("plan", "--json").out)
+    actions = {change["process"]: change["action"] for change in planned["changes"]}
+    assert actions["once"] == "unchanged", planned
+    again = platform.cli("deploy", "--timeout", "90")
+    if differs:
+        # the platform keeps failing the allocation that exited 0 (the declared difference), and places no other
+        assert again.code == 1 and "error: once.1 " in again.err, again.err
+    else:
+        assert again.code == 0, again.err
+    time.sleep(3)  # long enough for a container or process started again to print its start line
+    assert platform.starts("once") == {"once.1": 1}  # it did not run again
+    assert platform.starts("web") == {"web.1": 1}
     platform.down()
     assert platform.leftovers() == []

@@ -10,6 +10,7 @@ import pytest
 
 from procfleet.backend import Status, WaitOptions
 from procfleet.errors import NotConverged
+from procfleet.plan import Plan, TypeChange
 from procfleet_compose import converge
 from procfleet_compose.status import MIXED, Container, build_status, foreign, format_ports, live_types, parse
 from tests.backends.compose.helpers import formation
@@ -165,6 +166,31 @@ def test_trouble_tells_crash_loops_from_slow_starts(tmp_path: Path, restart: str
     one_shot_done = container["State"]["Status"] == "exited" and container["State"]["ExitCode"] == 0 \
         and restart in ("never", "on-failure")
     assert converge.done(f, [parse(container)], {"web": 1, "worker": 1})["worker"] == int(one_shot_done)
+
+
+@pytest.mark.parametrize(("restart", "action", "exit_codes", "built", "left_alone"), [
+    ("never", "unchanged", (0, 0), False, True),
+    ("on-failure", "unchanged", (0, 0), False, True),
+    ("never", "unchanged", (0, 3), False, False),  # one failed: up starts it again, as a crashed container
+    ("never", "unchanged", (0,), False, False),  # one of the two is missing
+    ("never", "change", (0, 0), False, False),  # a new definition runs again
+    ("always", "unchanged", (0, 0), False, False),  # stopped by hand: up starts it again
+    ("never", "unchanged", (0, 0), True, False),  # built: up recreates it when its image was rebuilt
+])
+def test_an_unchanged_deploy_leaves_only_finished_one_shots_alone(tmp_path: Path, restart: str, action: str,
+                                                                  exit_codes: tuple[int, ...], built: bool,
+                                                                  left_alone: bool) -> None:
+    """A one-shot type whose every container exited 0 is not handed to `up` again when the plan leaves it as it is."""
+    f = _formation(tmp_path, restart)
+    if built:
+        (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+        f = formation(tmp_path, (tmp_path / "formation.toml").read_text() + 'build = { context = "." }\n')
+    containers = [parse(inspected("worker", n, health=None, state="exited", exit_code=code))
+                  for n, code in enumerate(exit_codes, 1)]
+    plan = Plan(backend="compose", app="shop", changes=(
+        TypeChange(process="worker", action=action, current=len(exit_codes), desired=2, reason="file",  # type: ignore[arg-type]
+                   definition_changed=action == "change"),))
+    assert converge.finished(f, plan, containers) == ({"worker"} if left_alone else set())
 
 
 def test_trouble_ignores_types_not_waited_for(tmp_path: Path) -> None:

@@ -137,13 +137,21 @@ class ComposeBackend:
         """Write the compose file for the plan's counts, `up -d --remove-orphans`, and wait for it."""
         counts = plan.counts
         document = compose_document(formation, counts, compose_options.settings(formation), cwd=self.session.cwd)
-        if self.project(formation) not in self._owned:  # live() checked it a moment ago when deploy planned
-            self.owned_containers(formation)  # nothing of someone else's may become an orphan to remove
+        # nothing of someone else's may become an orphan to remove (live() checked it when deploy planned)
+        containers = self.owned_containers(formation)
         composefile.write(self.compose_file(formation), composefile.to_yaml(document, formation))
         built = [name for name, process in formation.processes.items() if formation.build_for(process)]
         if built:  # up builds only images that are missing; a changed Dockerfile or context must build again
             self.engine(formation).build(built)
-        self.engine(formation).up(remove_orphans=True, echo=self._echo(wait))
+        finished = converge.finished(formation, plan, containers)
+        if finished:
+            # the others by name, without --no-deps' dependencies (the finished ones) coming back: Compose keeps
+            # the order among the named services and counts the others' containers as the project's, not orphans
+            rest = [name for name in document["services"] if name not in finished]
+            self.engine(formation).up(services=rest or None, dependencies=False, remove_orphans=True,
+                                      start=bool(rest), echo=self._echo(wait))
+        else:
+            self.engine(formation).up(remove_orphans=True, echo=self._echo(wait))
         return Outcome(status=self._wait(formation, counts, wait))
 
     def scale(self, formation: Formation, targets: Mapping[str, int], wait: WaitOptions) -> Status:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from procfleet.backend import Status, WaitOptions
 from procfleet.errors import NotConverged
 from procfleet.model import Formation
+from procfleet.plan import Plan
 from procfleet.units import format_duration
 from procfleet_compose.status import Container, members
 
@@ -62,6 +63,19 @@ def done(formation: Formation, containers: Sequence[Container], targets: Mapping
     `up --wait` counts them so (docker/compose#13661), as local's supervisor and systemd do."""
     return Counter(c.process for c in members(containers) if c.process in targets and c.process in formation.processes
                    and c.exit_code == 0 and _stays_down(formation, c))
+
+
+def finished(formation: Formation, plan: Plan, containers: Sequence[Container]) -> set[str]:
+    """The one-shot types this deploy leaves alone: unchanged in the plan, every instance exited 0 and stays
+    stopped. Compose's `up` starts every container of a service that is not running (pkg/compose/convergence.go,
+    startService), which would run them again where the plan says nothing changes; a type built from a Dockerfile
+    still goes to `up`, which recreates (and runs) it when its image was rebuilt."""
+    unchanged = {change.process: change.desired for change in plan.changes
+                 if change.action == "unchanged" and change.desired and change.process in formation.processes
+                 and formation.build_for(formation.processes[change.process]) is None}
+    finished_counts = done(formation, containers, unchanged)
+    instances = Counter(c.process for c in members(containers))
+    return {name for name, count in unchanged.items() if finished_counts[name] == instances[name] == count}
 
 
 def trouble(formation: Formation, containers: Sequence[Container], targets: Mapping[str, int]) -> Container | None:

@@ -123,13 +123,14 @@ class Engine:
         return [parse(item) for item in dockerjson.objects(output, "cannot list the project's containers")]
 
     def up(self, *, services: Sequence[str] | None = None, scales: Mapping[str, int] | None = None,
-           recreate: bool = True, dependencies: bool = True, remove_orphans: bool = False,
+           recreate: bool = True, dependencies: bool = True, remove_orphans: bool = False, start: bool = True,
            echo: Echo | None = None) -> None:
-        """`docker compose up -d …`, its progress lines passed to echo."""
+        """`docker compose up -d …` (`--no-start` when not start), its progress lines passed to echo."""
         with self.translated("docker compose up failed"):
-            lines = self.client.compose.up(services=list(services) if services is not None else None, detach=True,
-                                           scales=dict(scales or {}), recreate=recreate, dependencies=dependencies,
-                                           remove_orphans=remove_orphans, stream_logs=True)
+            lines = self.client.compose.up(services=list(services) if services is not None else None,
+                                           detach=start, scales=dict(scales or {}), recreate=recreate,
+                                           dependencies=dependencies, remove_orphans=remove_orphans, start=start,
+                                           stream_logs=True)
             for _source, line in lines or ():
                 if echo is not None:
                     echo(line.decode(errors="replace").rstrip())

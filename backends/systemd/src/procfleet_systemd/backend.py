@@ -146,17 +146,25 @@ class SystemdBackend:
         manager, found = self._manager(formation), self._installed(formation)
         files = self._files(formation)
         rollout.refuse_strangers(manager, [path for path, _, _ in files if path.suffix != ".env"])
-        running = self._running(manager, found)
-        # what is enabled but did not run when this deploy began (crashed, stopped by hand) starts again; one this
-        # deploy starts and that ends meanwhile (restart = "never", "on-failure" after exit 0) is its policy's
-        idle = {name: {n for n in kind.enabled if n not in running.get(name, set())}
+        units = self._units(manager, found) if found.types else []
+        running = _active(units)
+        # what is enabled but did not run when this deploy began (crashed, stopped by hand) starts again, but for a
+        # one-shot that finished (exited 0, its policy leaves it stopped): done, as on the other backends and as the
+        # plan says; one this deploy starts and that ends meanwhile is its policy's
+        finished = {(u.process, u.number) for u in units if _finished(formation, u)}
+        idle = {name: {n for n in kind.enabled if n not in running.get(name, set()) and (name, n) not in finished}
                 for name, kind in found.types.items()}
         for change in plan.changes:
             if change.action == "remove" and change.process in found.types:
                 rollout.remove_type(manager, found, change.process, running.get(change.process, ()))
         if rollout.write_files(files):
             manager.reload()
-        manager.systemctl("enable", "--now", "--quiet", names.target(formation.app.name))
+        target = names.target(formation.app.name)
+        # starting the target, even an active one, starts every instance it wants that is not running: a finished
+        # one-shot would run again, so an active target is only enabled (what is idle is handled below)
+        shown = manager.show([target], ("ActiveState",))
+        active = bool(shown) and shown[0].get("ActiveState") == "active"
+        manager.systemctl("enable", "--quiet", *([] if active else ["--now"]), target)
         found = self._installed(formation)
         for change in plan.changes:
             if change.action == "remove":
@@ -253,11 +261,7 @@ class SystemdBackend:
 
     def _running(self, manager: Manager, found: Installed) -> dict[str, set[int]]:
         """The instance numbers of each type that are active (or activating) now."""
-        running: dict[str, set[int]] = {}
-        for unit in self._units(manager, found) if found.types else []:
-            if unit.active in ("active", "activating", "reloading"):
-                running.setdefault(unit.process, set()).add(unit.number)
-        return running
+        return _active(self._units(manager, found) if found.types else [])
 
     def _wait(self, formation: Formation, targets: Mapping[str, int], wait: WaitOptions) -> Status:
         if not wait.wait:
@@ -287,3 +291,19 @@ def _only(status: Status, process: str, number: int) -> Status:
     """The status reduced to instances 1…number of one type (a rolling restart waits for the one it restarted)."""
     instances = tuple(i for i in status.instances if i.process == process and int(i.name.rsplit(".", 1)[1]) <= number)
     return Status(backend=status.backend, app=status.app, types=(), instances=instances)
+
+
+def _active(units: Sequence[Unit]) -> dict[str, set[int]]:
+    """The instance numbers of each type whose unit is active (or activating)."""
+    running: dict[str, set[int]] = {}
+    for unit in units:
+        if unit.active in ("active", "activating", "reloading"):
+            running.setdefault(unit.process, set()).add(unit.number)
+    return running
+
+
+def _finished(formation: Formation, unit: Unit) -> bool:
+    """Whether the unit is a one-shot instance that exited 0 and that its restart policy leaves stopped."""
+    process = formation.processes.get(unit.process)
+    return process is not None and process.restart != "always" and unit.active == "inactive" \
+        and unit.exit_status == 0
