@@ -30,6 +30,7 @@ BEHAVIOURS: dict[str, str] = {
     "restart-on-success": "restart = \"on-failure\" does not restart a process that exited 0",
     "log-time": "each line `logs` prints carries the time the process wrote it",
     "log-since": "`logs --since` shows only the lines written since then",
+    "restart-ended": "`restart` runs a one-shot instance that has ended (done or failed) again, and waits for it",
 }
 
 
@@ -46,6 +47,8 @@ def depends_on(formation: Formation, behaviour: str) -> list[str]:
     at = formation.key_prefix + "processes."
     if behaviour == "restart-on-success":
         return [f"{at}{name}.restart" for name, p in formation.processes.items() if p.restart == "on-failure"]
+    if behaviour == "restart-ended":
+        return [f"{at}{name}.restart" for name, p in formation.processes.items() if p.restart == "never"]
     return []
 
 

@@ -137,12 +137,26 @@ def new_eval(cluster: Cluster, job: Json, triggered_by: str, priority: int = 0) 
 
 
 def live_by_group(cluster: Cluster, job: Json) -> dict[str, list[Allocation]]:
-    """Non-terminal allocations of the job, per group."""
+    """The allocations that count against each group's count: the non-terminal ones, and the failed ones that
+    cannot be rescheduled."""
     live: dict[str, list[Allocation]] = {}
+    groups = groups_by_name(job)
     for alloc in cluster.job_allocs(job["Namespace"], job["ID"]):
-        if not alloc.terminal:
+        if not alloc.terminal or stays_failed(alloc, groups.get(alloc.group)):
             live.setdefault(alloc.group, []).append(alloc)
     return {name: sorted(allocs, key=lambda a: a.index) for name, allocs in live.items()}
+
+
+def stays_failed(alloc: Allocation, group: Json | None) -> bool:
+    """A failed allocation the server still wants running whose group allows no reschedule: Nomad keeps it
+    "untainted" (scheduler/reconcile/allocs.go filterByRescheduleable: shouldFilter neither ignores a failed
+    allocation of a service job nor counts it as done, and updateByReschedulable finds it not eligible), so it
+    counts against the count and no evaluation places a replacement; only a destructive update replaces it.
+    (Where a reschedule is allowed this simulator replaces the failed allocation at the next evaluation, without
+    the policy's delay.)"""
+    policy = (group or {}).get("ReschedulePolicy") or {}
+    return alloc.desired_status == "run" and alloc.client_status == "failed" \
+        and not policy.get("Unlimited") and not policy.get("Attempts")
 
 
 def schedule(cluster: Cluster, record: JobRecord, old_job: Json | None, evaluation: Evaluation) -> None:
@@ -174,7 +188,7 @@ def schedule(cluster: Cluster, record: JobRecord, old_job: Json | None, evaluati
                 _replace(cluster, placer, alloc, slot)
                 continue
             alloc.job_version, alloc.modify_index, alloc.modify_time = job["Version"], index, now
-            if deployment is not None and name in deployment.groups:
+            if deployment is not None and name in deployment.groups and not alloc.terminal:
                 # An in-place updated alloc joins the new deployment and must prove healthy again.
                 alloc.deployment_id, alloc.healthy = deployment.id, None
         if change.place:

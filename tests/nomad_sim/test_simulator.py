@@ -763,6 +763,30 @@ def test_a_failed_allocation_fails_the_deployment(sim: NomadSimulator) -> None:
     assert scale(sim, "shop", "worker", 2).status == 200  # a failed deployment no longer blocks scaling
 
 
+@pytest.mark.parametrize(("policy", "replaced"), [
+    ({"Attempts": 0, "Unlimited": False}, False),  # no reschedule: the failed allocation counts and stays
+    (None, True),  # the service default (unlimited): rescheduled (here at the next evaluation)
+])
+def test_a_failed_allocation_without_a_reschedule_is_not_replaced(sim: NomadSimulator, policy: Json | None,
+                                                                    replaced: bool) -> None:
+    job = web_job()
+    if policy is not None:
+        group(job, "worker")["ReschedulePolicy"] = policy
+    deployed(sim, job)
+    victim = next(a["ID"] for a in sim.allocations("shop") if a["TaskGroup"] == "worker")
+    sim.fail_allocation(victim, "Exit Code: 3")
+    assert scale(sim, "shop", "web", 3).status == 200  # an evaluation of the whole job
+    workers = [a for a in sim.allocations("shop") if a["TaskGroup"] == "worker"]
+    assert any(a["ClientStatus"] == "pending" for a in workers) is replaced, workers
+    if not replaced:
+        assert [(a["ID"], a["ClientStatus"]) for a in workers] == [(victim, "failed")]
+        changed = copy.deepcopy(job)
+        group(changed, "worker")["Tasks"][0]["Env"] = {"NEW": "1"}
+        register(sim, changed)  # a destructive update replaces it
+        live = [a for a in sim.allocations("shop", live_only=True) if a["TaskGroup"] == "worker"]
+        assert [a["Name"] for a in live] == ["shop.worker[0]"] and live[0]["ID"] != victim
+
+
 def test_deployment_controls(sim: NomadSimulator) -> None:
     register(sim, web_job())
     sim.complete_deployment("shop")

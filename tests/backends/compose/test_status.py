@@ -171,16 +171,18 @@ def test_trouble_tells_crash_loops_from_slow_starts(tmp_path: Path, restart: str
 @pytest.mark.parametrize(("restart", "action", "exit_codes", "built", "left_alone"), [
     ("never", "unchanged", (0, 0), False, True),
     ("on-failure", "unchanged", (0, 0), False, True),
-    ("never", "unchanged", (0, 3), False, False),  # one failed: up starts it again, as a crashed container
+    ("never", "unchanged", (0, 3), False, True),  # one failed: left failed, as the plan and the wait say
+    ("on-failure", "unchanged", (0, 3), False, False),  # on-failure restarts a failed one: not ended
     ("never", "unchanged", (0,), False, False),  # one of the two is missing
     ("never", "change", (0, 0), False, False),  # a new definition runs again
     ("always", "unchanged", (0, 0), False, False),  # stopped by hand: up starts it again
     ("never", "unchanged", (0, 0), True, False),  # built: up recreates it when its image was rebuilt
 ])
-def test_an_unchanged_deploy_leaves_only_finished_one_shots_alone(tmp_path: Path, restart: str, action: str,
+def test_an_unchanged_deploy_leaves_only_ended_one_shots_alone(tmp_path: Path, restart: str, action: str,
                                                                   exit_codes: tuple[int, ...], built: bool,
                                                                   left_alone: bool) -> None:
-    """A one-shot type whose every container exited 0 is not handed to `up` again when the plan leaves it as it is."""
+    """A one-shot type whose every container exited and stays stopped is not handed to `up` again when the plan
+    leaves it as it is."""
     f = _formation(tmp_path, restart)
     if built:
         (tmp_path / "Dockerfile").write_text("FROM scratch\n")
@@ -190,7 +192,7 @@ def test_an_unchanged_deploy_leaves_only_finished_one_shots_alone(tmp_path: Path
     plan = Plan(backend="compose", app="shop", changes=(
         TypeChange(process="worker", action=action, current=len(exit_codes), desired=2, reason="file",  # type: ignore[arg-type]
                    definition_changed=action == "change"),))
-    assert converge.finished(f, plan, containers) == ({"worker"} if left_alone else set())
+    assert converge.ended(f, plan, containers) == ({"worker"} if left_alone else set())
 
 
 def test_trouble_ignores_types_not_waited_for(tmp_path: Path) -> None:

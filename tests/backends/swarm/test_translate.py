@@ -64,6 +64,9 @@ def test_deploy_keys(tmp_path: Path) -> None:
     assert web["update_config"] == {"parallelism": 1, "order": "start-first", "failure_action": "rollback"}
     assert web["rollback_config"] == {"parallelism": 1, "order": "start-first"}
     assert services["worker"]["deploy"]["update_config"]["order"] == "stop-first"  # no check says when it is ready
+    # a type whose tasks may end is not rolled back when one ends within Swarm's monitor window
+    assert {name: s["deploy"]["update_config"]["failure_action"] for name, s in services.items()} == \
+        {"web": "rollback", "worker": "continue", "clock": "continue"}
     conditions = {name: s["deploy"]["restart_policy"] for name, s in services.items()}
     assert conditions == {"web": {"condition": "any"}, "worker": {"condition": "on-failure"},
                           "clock": {"condition": "none"}}

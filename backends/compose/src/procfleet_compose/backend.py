@@ -143,11 +143,11 @@ class ComposeBackend:
         built = [name for name, process in formation.processes.items() if formation.build_for(process)]
         if built:  # up builds only images that are missing; a changed Dockerfile or context must build again
             self.engine(formation).build(built)
-        finished = converge.finished(formation, plan, containers)
-        if finished:
-            # the others by name, without --no-deps' dependencies (the finished ones) coming back: Compose keeps
+        ended = converge.ended(formation, plan, containers)
+        if ended:
+            # the others by name, without --no-deps' dependencies (the ended ones) coming back: Compose keeps
             # the order among the named services and counts the others' containers as the project's, not orphans
-            rest = [name for name in document["services"] if name not in finished]
+            rest = [name for name in document["services"] if name not in ended]
             self.engine(formation).up(services=rest or None, dependencies=False, remove_orphans=True,
                                       start=bool(rest), echo=self._echo(wait))
         else:

@@ -65,17 +65,18 @@ def done(formation: Formation, containers: Sequence[Container], targets: Mapping
                    and c.exit_code == 0 and _stays_down(formation, c))
 
 
-def finished(formation: Formation, plan: Plan, containers: Sequence[Container]) -> set[str]:
-    """The one-shot types this deploy leaves alone: unchanged in the plan, every instance exited 0 and stays
-    stopped. Compose's `up` starts every container of a service that is not running (pkg/compose/convergence.go,
-    startService), which would run them again where the plan says nothing changes; a type built from a Dockerfile
-    still goes to `up`, which recreates (and runs) it when its image was rebuilt."""
+def ended(formation: Formation, plan: Plan, containers: Sequence[Container]) -> set[str]:
+    """The one-shot types this deploy leaves alone: unchanged in the plan, every instance exited and left stopped by
+    its policy (done after exit 0; under restart = "never" failed too, as the wait then says). Compose's `up`
+    starts every container of a service that is not running (pkg/compose/convergence.go, startService), which
+    would run them again where the plan says nothing changes, and where no other backend does; a type built from
+    a Dockerfile still goes to `up`, which recreates (and runs) it when its image was rebuilt."""
     unchanged = {change.process: change.desired for change in plan.changes
                  if change.action == "unchanged" and change.desired and change.process in formation.processes
                  and formation.build_for(formation.processes[change.process]) is None}
-    finished_counts = done(formation, containers, unchanged)
+    down = Counter(c.process for c in members(containers) if c.process in unchanged and _stays_down(formation, c))
     instances = Counter(c.process for c in members(containers))
-    return {name for name, count in unchanged.items() if finished_counts[name] == instances[name] == count}
+    return {name for name, count in unchanged.items() if down[name] == instances[name] == count}
 
 
 def trouble(formation: Formation, containers: Sequence[Container], targets: Mapping[str, int]) -> Container | None:

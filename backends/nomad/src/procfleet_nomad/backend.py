@@ -22,7 +22,7 @@ from procfleet.validation import Where
 from procfleet_nomad import options as nomad_options
 from procfleet_nomad.connection import Connection, from_environment
 from procfleet_nomad.hcl import write_job
-from procfleet_nomad.status import build_status, groups, is_live, live_types, owner
+from procfleet_nomad.status import build_status, groups, instance_name, is_live, live_types, owner
 from procfleet_nomad.translate import META_SPEC, job_id, register_request, translate
 
 STOPPING = ("pending", "running")  # client statuses of an allocation whose tasks may still run
@@ -53,6 +53,9 @@ class NomadBackend:
                     "otherwise the moment of the read, the same for every line)",
         "log-since": "Nomad keeps only each log file's last write (fs/ls ModTime): a task's files untouched since "
                      "then are skipped, a file written to since is shown whole, its older lines too",
+        "restart-ended": "restart restarts only the allocations that run, as `nomad job restart` does: one that "
+                         'has ended is not run again (restart = "never" allows no reschedule) and restart says so; '
+                         "a changed definition runs it again",
     }
 
     def __init__(self, session: Session) -> None:
@@ -180,6 +183,9 @@ class NomadBackend:
         allocs = sorted((a for a in client.allocations(identifier).body or []
                          if is_live(a) and a.get("TaskGroup") in types and a.get("ClientStatus") == "running"),
                         key=lambda a: (list(types).index(str(a.get("TaskGroup"))), str(a.get("Name"))))
+        for name in _ended(client.allocations(identifier).body or [], types):
+            self._warn([f"{name} has ended, and Nomad restarts only allocations that run (restart = \"never\" "
+                        "allows no reschedule): deploy a changed definition to run it again"])
         deadline = time.monotonic() + wait.timeout
         for alloc in allocs:
             before = _restarts(alloc)
@@ -360,6 +366,17 @@ class NomadBackend:
     def _say(self, message: str) -> None:
         self.session.err.write(message + "\n")
         self.session.err.flush()
+
+
+def _ended(allocs: Sequence[Json], types: Sequence[str]) -> list[str]:
+    """The instances of these types whose allocation has ended on its client while still wanted (a one-shot done
+    or failed, not replaced): `nomad job restart` skips them (command/job_restart.go filterAllocs), and so does
+    restart here."""
+    live = {instance_name(a) for a in allocs if is_live(a)}
+    ended = {instance_name(a) for a in allocs if a.get("TaskGroup") in types and a.get("DesiredStatus") == "run"
+             and a.get("ClientStatus") in ("complete", "failed") and not a.get("NextAllocation")}
+    return sorted(ended - live, key=lambda name: (list(types).index(name.rsplit(".", 1)[0]),
+                                                  int(name.rsplit(".", 1)[1])))
 
 
 def _restarts(alloc: Mapping[str, Any]) -> int:

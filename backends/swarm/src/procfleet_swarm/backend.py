@@ -30,6 +30,7 @@ DOWN_TIMEOUT = 120.0  # seconds `down` waits for the stack's networks to go
 DOWN_POLL = 0.5
 NETWORK_IN_USE = "is in use by task"  # the engine's words while a removed service's task still holds a network
 ONEOFF_LABEL = "procfleet.oneoff"
+UPDATE_SEEN_SECONDS = 10.0  # how long a restart waits for the manager to begin the update it asked for
 
 
 class SwarmBackend:
@@ -174,12 +175,31 @@ class SwarmBackend:
         missing = [name for name in types if snapshot.service(name) is None]
         if missing:
             raise UsageError(f"{', '.join(missing)}: not deployed on swarm yet; run `procfleet deploy -b swarm`")
-        services = [snapshot.service(name) for name in types]
-        self.engine(formation).restart([service.name for service in services if service is not None],
-                                       detach=not wait.wait)
-        replicas = {name: service.replicas for name, service in zip(types, services, strict=True)
-                    if service is not None}
-        return self._wait(formation, replicas, wait, Baseline.of(snapshot))
+        engine = self.engine(formation)
+        # one service after another, each waited for by procfleet's own wait, not the docker CLI's: that one
+        # never returns when a restarted one-shot task exits and Swarm rolls the update back (its progress
+        # waits for tasks that run), where this wait says which task ended and how
+        for name in types:
+            service = snapshot.service(name)
+            if service is None:
+                continue
+            baseline = Baseline.of(snapshot)
+            engine.restart([service.name], detach=True)
+            if wait.wait:
+                self._update_seen(formation, name, baseline, wait.timeout)
+                self._wait(formation, {name: service.replicas}, wait, baseline)
+                snapshot = self.snapshot(formation)
+        return self.observe(formation)[0]
+
+    def _update_seen(self, formation: Formation, process: str, baseline: Baseline, timeout: float) -> None:
+        """Wait until the manager has begun the update just asked for (its UpdateStatus is new): until then the
+        old tasks still look like the outcome. Gives up quietly after a while; the wait that follows covers it."""
+        deadline = time.monotonic() + min(timeout, UPDATE_SEEN_SECONDS)
+        while time.monotonic() < deadline:
+            current = self.snapshot(formation).service(process)
+            if current is None or baseline.new_update(current):
+                return
+            time.sleep(converge.POLL_SECONDS)
 
     def status(self, formation: Formation) -> Status:
         """Per type desired/running/healthy; per task its node, state, ports, earlier failures, uptime, error."""

@@ -276,7 +276,8 @@ class Engine:
 
     def restart(self, services: Sequence[str], detach: bool) -> None:
         """`docker service update --force S`: Swarm replaces each task per the service's update_config; without
-        --detach the CLI waits for the update to converge, as `docker service update` does by default."""
+        --detach the CLI waits for the update to converge, as `docker service update` does by default (and for
+        ever when a one-shot task exits and the update is rolled back: procfleet's restart waits itself)."""
         with self.translated("docker service update failed"):
             for name in services:
                 self._run("service", "update", "--force", *(["--detach"] if detach else ["--quiet"]), name)

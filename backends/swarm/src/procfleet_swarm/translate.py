@@ -112,8 +112,11 @@ def deploy(process: ProcessType, replicas: int, options: SwarmOptions, resources
         "endpoint_mode": options.endpoint_mode,
         "labels": dict(owned),
         "restart_policy": {"condition": RESTART_CONDITION[process.restart]},
-        # One task at a time; a new task that fails within Swarm's monitor window rolls the service back.
-        "update_config": {"parallelism": 1, "order": order, "failure_action": "rollback"},
+        # One task at a time; a new task that fails within Swarm's monitor window rolls the service back, but for
+        # a type whose tasks may end: Swarm's monitor takes any end within its window as a failure ("failure or
+        # early termination"), and would undo a one-shot's restart or new definition after running it again
+        "update_config": {"parallelism": 1, "order": order,
+                          "failure_action": "rollback" if process.restart == "always" else "continue"},
         "rollback_config": {"parallelism": 1, "order": order},
     }
     placement = placement_of(process, options)

@@ -149,10 +149,10 @@ class SystemdBackend:
         units = self._units(manager, found) if found.types else []
         running = _active(units)
         # what is enabled but did not run when this deploy began (crashed, stopped by hand) starts again, but for a
-        # one-shot that finished (exited 0, its policy leaves it stopped): done, as on the other backends and as the
-        # plan says; one this deploy starts and that ends meanwhile is its policy's
-        finished = {(u.process, u.number) for u in units if _finished(formation, u)}
-        idle = {name: {n for n in kind.enabled if n not in running.get(name, set()) and (name, n) not in finished}
+        # one-shot that ended by itself and that its policy leaves stopped: left so, as on the other backends and as
+        # the plan says; one this deploy starts and that ends meanwhile is its policy's
+        ended = {(u.process, u.number) for u in units if _ended(formation, u)}
+        idle = {name: {n for n in kind.enabled if n not in running.get(name, set()) and (name, n) not in ended}
                 for name, kind in found.types.items()}
         for change in plan.changes:
             if change.action == "remove" and change.process in found.types:
@@ -302,8 +302,10 @@ def _active(units: Sequence[Unit]) -> dict[str, set[int]]:
     return running
 
 
-def _finished(formation: Formation, unit: Unit) -> bool:
-    """Whether the unit is a one-shot instance that exited 0 and that its restart policy leaves stopped."""
+def _ended(formation: Formation, unit: Unit) -> bool:
+    """Whether the unit is a one-shot instance that exited by itself and that its restart policy leaves stopped:
+    after exit 0, or under restart = "never" after any exit (one stopped by hand or killed has no exit status)."""
     process = formation.processes.get(unit.process)
-    return process is not None and process.restart != "always" and unit.active == "inactive" \
-        and unit.exit_status == 0
+    if process is None or unit.active not in ("inactive", "failed") or unit.exit_status is None:
+        return False
+    return process.restart == "never" or (process.restart == "on-failure" and unit.exit_status == 0)
