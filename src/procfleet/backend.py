@@ -117,6 +117,7 @@ class TypeStatus:
     running: int
     healthy: int | None = None  # None: the type has no health check
     placed: int | None = None  # platforms that place before running (Nomad) report this
+    done: int = 0  # one-shot instances that exited 0 and that the restart policy leaves stopped: finished, not missing
 
 @dataclass(frozen=True)
 class Status:

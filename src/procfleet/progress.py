@@ -25,16 +25,21 @@ def _type_part(item: TypeStatus) -> str:
         part = f"{item.name} {item.running}/{item.desired} running"
     if item.healthy is not None and item.desired:
         part += f", {item.healthy} healthy"
+    if item.done:
+        part += f", {item.done} done"
     return part
 
 
 def closing_line(status: Status) -> str:
-    """What now runs, in one line: `shop on compose runs web 2 (2 healthy), worker 3 (5 wanted)` (or nothing);
-    what is still wanted is said where it differs, as after a scale that did not wait."""
+    """What now runs, in one line: `shop on compose runs web 2 (2 healthy), worker 3 (5 wanted), migrate 0 (1 done)`
+    (or nothing); what is still wanted is said where it differs, as after a scale that did not wait, and a
+    one-shot that finished is done, not wanted."""
     parts = []
     for item in status.types:
         notes = [f"{item.healthy} healthy"] if item.healthy is not None and item.running else []
-        if item.desired != item.running:
+        if item.done:
+            notes.append(f"{item.done} done")
+        if item.desired != item.running + item.done:
             notes.append(f"{item.desired} wanted")
         parts.append(f"{item.name} {item.running}" + (f" ({', '.join(notes)})" if notes else ""))
     if not any(item.running for item in status.types):

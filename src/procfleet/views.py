@@ -157,14 +157,17 @@ def show_status(output: Output, status: Status, wide: bool = False) -> None:
         return
     types = _table(title=f"{status.app} on {status.backend}", title_justify="left")
     placed = any(item.placed is not None for item in status.types)  # platforms that place before running
-    for column in ("type", "desired", *(["placed"] if placed else []), "running", "healthy"):
+    done = any(item.done for item in status.types)  # one-shots that finished: not missing
+    for column in ("type", "desired", *(["placed"] if placed else []), "running", "healthy",
+                   *(["done"] if done else [])):
         types.add_column(column)
     for item in status.types:
         healthy = "-" if item.healthy is None else str(item.healthy)
         placed_cell = [str(item.placed if item.placed is not None else "-")] if placed else []
-        short = item.running < item.desired or (item.healthy is not None and item.healthy < item.running)
+        short = item.running + item.done < item.desired or (item.healthy is not None and item.healthy < item.running)
         types.add_row(item.name, str(item.desired), *placed_cell, _styled(str(item.running), "yellow" if short and
-                                                                          output.color else ""), healthy)
+                                                                          output.color else ""), healthy,
+                      *([str(item.done)] if done else []))
     output.table(types)
     if status.instances:
         _show_instances(output, status.instances, wide)

@@ -46,6 +46,9 @@ def test_a_one_shot_task_is_done_after_exit_0_and_a_failure_after_exit_3(platfor
         assert platform.cli("scale", "once=0", "--wait", "--timeout", "90").code == 0
     else:
         assert finished.code == 0, finished.err
+        # done, not missing: ps counts it so, and the closing line does not call it wanted
+        assert json.loads(platform.cli("ps", "--json").out)["types"]["once"]["done"] == 1
+        assert "once 0 (1 done)" in finished.out + finished.err, (finished.out, finished.err)
     failed = platform.cli("scale", "bad=1", "--wait", "--timeout", "90")
     assert failed.code == 1, (failed.out, failed.err)
     errors = [line for line in failed.err.splitlines() if line.startswith("error:")]
@@ -53,7 +56,9 @@ def test_a_one_shot_task_is_done_after_exit_0_and_a_failure_after_exit_3(platfor
     assert errors[0].startswith("error: bad.1 "), errors[0]  # the name ps gives it, first
     assert " 3" in errors[0], errors[0]  # its exit status
     assert "PROBE-EXIT 3" in failed.err  # its last output
-    running = {i["name"] for i in json.loads(platform.cli("ps", "--json").out)["instances"] if i["state"] == "running"}
+    shown = json.loads(platform.cli("ps", "--json").out)
+    assert shown["types"]["bad"]["done"] == 0  # a failure is not done
+    running = {i["name"] for i in shown["instances"] if i["state"] == "running"}
     assert "web.1" in running, running  # the others are not touched
     platform.down()
     assert platform.leftovers() == []

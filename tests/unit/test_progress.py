@@ -99,3 +99,14 @@ def test_going_down_it_counts_what_is_still_stopping_without_a_timeout() -> None
 def test_the_closing_line_says_what_is_still_wanted_after_a_scale_that_did_not_wait() -> None:
     assert closing_line(status(TypeStatus("web", 5, 2, 1), TypeStatus("worker", 1, 1))) == \
         "shop on compose runs web 2 (1 healthy, 5 wanted), worker 1"
+
+
+def test_a_one_shot_that_finished_is_done_not_wanted() -> None:
+    finished = TypeStatus("migrate", 1, 0, done=1)
+    assert closing_line(status(TypeStatus("web", 1, 1), finished)) == "shop on compose runs web 1, migrate 0 (1 done)"
+    # one of two done, the other not started yet: still wanted
+    assert closing_line(status(TypeStatus("web", 1, 1), TypeStatus("migrate", 2, 0, done=1))) == \
+        "shop on compose runs web 1, migrate 0 (1 done, 2 wanted)"
+    err = io.StringIO()
+    ProgressView(Output(err=err), timeout=None)(status(TypeStatus("web", 1, 1), finished))
+    assert err.getvalue() == "waiting: web 1/1 running · migrate 0/1 running, 1 done (0s)\n"

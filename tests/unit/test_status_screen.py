@@ -107,3 +107,20 @@ def test_a_plan_value_longer_than_the_screen_wraps_under_its_key_at_spaces() -> 
     value = " ".join(line.strip() for line in lines[at + 1:at + 3])
     assert value == f'"hi" → "{long}"' and all(line.startswith("      ") for line in lines[at + 1:at + 3])
     assert '  worker: image "shop:1" → "shop:2"' in lines  # a short one stays on its line
+
+
+def test_a_finished_one_shot_shows_as_done_and_not_short() -> None:
+    finished = Status(backend="compose", app="shop",
+                      types=(TypeStatus("web", 1, 1), TypeStatus("migrate", 1, 0, done=1)),
+                      instances=(InstanceStatus(name="web.1", process="web", state="running"),
+                                 InstanceStatus(name="migrate.1", process="migrate", state="exited",
+                                                detail="exit code 0")))
+    out = io.StringIO()
+    output = Output(color=True, out=out, err=out)
+    output.console.width = 80
+    views.show_status(output, finished)
+    lines = plain(out.getvalue()).splitlines()
+    assert "done" in next(line for line in lines if "desired" in line)  # the column, only when a type has some
+    assert next(line for line in lines if line.lstrip("│ ").startswith("migrate ")).split("│")[-2].strip() == "1"
+    assert "\x1b[33m" not in out.getvalue().split("migrate")[1].split("\n")[0]  # 0 running is not shown short
+    assert "done" not in plain(shown(80, False)).splitlines()[2]  # and no such column where none is done

@@ -43,8 +43,8 @@ def test_deploy_runs_every_type_healthy_and_publishes_ports(app: ComposeApp) -> 
     assert result.err.splitlines()[-1] == f"{app.name} on compose runs web 2 (2 healthy), worker 1"
     assert "web.1" in result.out and "worker.1" in result.out  # the status table, under procfleet's names
     status = app.ps()
-    assert status["types"]["web"] == {"desired": 2, "running": 2, "healthy": 2, "placed": None}
-    assert status["types"]["worker"] == {"desired": 1, "running": 1, "healthy": None, "placed": None}
+    assert status["types"]["web"] == {"desired": 2, "running": 2, "healthy": 2, "placed": None, "done": 0}
+    assert status["types"]["worker"] == {"desired": 1, "running": 1, "healthy": None, "placed": None, "done": 0}
     ports = [i["ports"] for i in status["instances"] if i["process"] == "web"]
     assert len(set(ports)) == 2 and all(p.startswith("127.0.0.1:") for p in ports)
     for published in ports:

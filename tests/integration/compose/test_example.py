@@ -32,7 +32,7 @@ def test_example_02_compose(app: ComposeApp) -> None:
     try:
         app.ok("deploy", "-q")  # the formation says backend = "compose"; -b compose is given all the same
         status = app.ps()
-        assert status["types"]["web"] == {"desired": 2, "running": 2, "healthy": 2, "placed": None}
+        assert status["types"]["web"] == {"desired": 2, "running": 2, "healthy": 2, "placed": None, "done": 0}
         assert status["types"]["worker"]["running"] == 3
         port = next(i["ports"] for i in status["instances"] if i["process"] == "web").split("->")[0].rsplit(":")[-1]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:

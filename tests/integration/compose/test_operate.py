@@ -43,7 +43,7 @@ def test_ps_table_and_json(app: ComposeApp) -> None:
     assert f"{app.name}-worker-2" in app.ok("ps", "--wide").out  # the container's own name, for docker's CLI
     data = app.ps()
     assert data["backend"] == "compose" and data["app"] == app.name
-    assert data["types"]["worker"] == {"desired": 2, "running": 2, "healthy": None, "placed": None}
+    assert data["types"]["worker"] == {"desired": 2, "running": 2, "healthy": None, "placed": None, "done": 0}
     web = next(i for i in data["instances"] if i["process"] == "web")
     assert (web["name"], web["platform_name"]) == ("web.1", f"{app.name}-web-1")
     assert web["state"] == "running" and web["healthy"] is None

@@ -76,7 +76,7 @@ def test_scale_wait_waits_for_health_and_ps_reports_every_instance(app: LocalApp
     done = app.cli("--json", "scale", "web=3", "--wait", "--timeout", "20")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"]["types"]["web"] == {
-        "desired": 3, "running": 3, "healthy": 3, "placed": None}
+        "desired": 3, "running": 3, "healthy": 3, "placed": None, "done": 0}
 
     shown = app.cli("ps", "--json")
     assert shown.returncode == 0, shown.stderr

@@ -44,8 +44,8 @@ def test_deploy_runs_every_type_healthy_and_a_second_deploy_restarts_no_task(app
     assert "web.2" in result.out
     assert result.err.splitlines()[-1].startswith(f"{app.name} on swarm runs web 2 (2 healthy), worker 1")
     status = app.ps()
-    assert status["types"]["web"] == {"desired": 2, "running": 2, "healthy": 2, "placed": None}
-    assert status["types"]["worker"] == {"desired": 1, "running": 1, "healthy": None, "placed": None}
+    assert status["types"]["web"] == {"desired": 2, "running": 2, "healthy": 2, "placed": None, "done": 0}
+    assert status["types"]["worker"] == {"desired": 1, "running": 1, "healthy": None, "placed": None, "done": 0}
     ports = [i["ports"] for i in status["instances"] if i["process"] == "web"]
     assert len(set(ports)) == 2
     for published in ports:

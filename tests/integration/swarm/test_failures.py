@@ -116,7 +116,7 @@ def test_a_service_that_never_converges(app: SwarmApp) -> None:
                      rf"\({drained}host-mode port already in use on 1 node\) \(see `procfleet ps`",
                      result.err)
     status = app.ps()
-    assert status["types"]["web"] == {"desired": 2, "running": 1, "healthy": None, "placed": None}
+    assert status["types"]["web"] == {"desired": 2, "running": 1, "healthy": None, "placed": None, "done": 0}
     details = [i["detail"] for i in status["instances"] if i["state"] == "pending"]
     assert len(details) == 1
     assert re.fullmatch(rf"no suitable node \({drained}host-mode port already in use on 1 node\)", details[0])

@@ -44,7 +44,7 @@ def test_ps_logs_and_run(app: SwarmApp) -> None:
     assert f"{app.name}_worker.2" in app.ok("ps", "--wide").out  # the task's own name, for docker's CLI
     data = app.ps()
     assert data["backend"] == "swarm" and data["app"] == app.name
-    assert data["types"]["worker"] == {"desired": 2, "running": 2, "healthy": None, "placed": None}
+    assert data["types"]["worker"] == {"desired": 2, "running": 2, "healthy": None, "placed": None, "done": 0}
     hostname = docker("info", "--format", "{{.Name}}").strip()
     web = next(i for i in data["instances"] if i["process"] == "web")
     assert (web["name"], web["platform_name"], web["state"], web["node"], web["healthy"]) == \

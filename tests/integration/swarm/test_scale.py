@@ -55,7 +55,8 @@ def test_scale_up_down_relative_several_types_and_timeout(app: SwarmApp) -> None
 
     waited = json.loads(app.ok("scale", "worker+1", "--wait", "--json").out)
     assert waited["targets"] == {"worker": 4}
-    assert waited["status"]["types"]["worker"] == {"desired": 4, "running": 4, "healthy": None, "placed": None}
+    assert waited["status"]["types"]["worker"] == {"desired": 4, "running": 4, "healthy": None, "placed": None,
+                                                   "done": 0}
     assert set(three) <= set(app.tasks("worker"))
 
     # --wait --timeout: a task whose first health check has not run yet is not running for Swarm; exit 1 with the

@@ -137,6 +137,9 @@ def build_status(formation: Formation, app: str, containers: Iterable[Container]
             desired=desired.get(name, len(group)),
             running=sum(c.running for c in group),
             healthy=sum(c.running and c.health == "healthy" for c in group) if checked else None,
+            # a one-shot's container that exited 0 and that its policy does not start again
+            done=sum(c.state in ("exited", "dead") and c.exit_code == 0 for c in group)
+            if process is not None and process.restart != "always" else 0,
         ))
     order = {name: index for index, name in enumerate(names)}
     instances = tuple(instance(c, moment) for c in sorted(current, key=lambda c: (order[c.process], c.number)))

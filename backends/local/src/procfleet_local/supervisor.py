@@ -400,7 +400,8 @@ class Supervisor:
             types.append(TypeStatus(name=name, desired=state.desired,
                                     running=sum(1 for slot in slots if slot.alive),
                                     healthy=sum(1 for s in slots if s.healthy and s.state == "running")
-                                    if checked else None))
+                                    if checked else None,
+                                    done=sum(1 for s in slots if s.state == "exited" and s.status == 0)))
             rows += [InstanceStatus(name=slot.name, process=name, state=slot.state, healthy=slot.healthy,
                                     pid=slot.pid, ports=str(slot.port) if slot.port else "",
                                     restarts=slot.restarts, uptime=slot.uptime(),

@@ -194,8 +194,11 @@ def build_status(formation: Formation, app: str, snapshot: Snapshot, now: dateti
         # a task on a node that is down is not known to run: Swarm replaces it
         running = sum(t.running and t.node_id not in snapshot.down for t in tasks
                       if service is not None and t.service_id == service.id)
+        # a one-shot's task that completed (exit 0): restart condition none or on-failure starts no other
+        done = sum(t.state == "complete" for t in tasks if service is not None and t.service_id == service.id) \
+            if process is not None and process.restart != "always" else 0
         types.append(TypeStatus(name=name, desired=service.replicas if service else 0, running=running,
-                                healthy=running if checked else None))
+                                healthy=running if checked else None, done=done))
     order = {name: index for index, name in enumerate(names)}
     rows = sorted(tasks, key=lambda t: (order[by_id[t.service_id].process], t.slot))
     instances = tuple(instance(by_id[t.service_id], t, snapshot, moment) for t in rows)

@@ -111,7 +111,8 @@ class SystemdBackend:
         ports = {name: translate.first_port(formation, p, options) for name, p in formation.processes.items()}
         desired = {kind.process: len(kind.enabled) for kind in found.types.values()}
         order = [name for name in formation.processes if name in found.types]
-        return build_status(formation.app.name, order, desired, units, ports, time.monotonic()), units
+        one_shots = {name for name, process in formation.processes.items() if process.restart != "always"}
+        return build_status(formation.app.name, order, desired, units, ports, time.monotonic(), one_shots), units
 
     def live(self, formation: Formation) -> dict[str, LiveType]:
         """Each installed type, its enabled instances as the count, and the fingerprint its template carries."""

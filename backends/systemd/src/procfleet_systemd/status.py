@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from procfleet.backend import InstanceStatus, Status, TypeStatus
@@ -62,15 +62,18 @@ def unit_from(shown: Mapping[str, str], process: str, number: int) -> Unit:
 
 
 def build_status(app: str, order: Sequence[str], desired: Mapping[str, int], units: Sequence[Unit],
-                 ports: Mapping[str, int], now: float) -> Status:
-    """Per type desired (enabled instances) and running; per instance state, PID, PORT, restarts, uptime.
+                 ports: Mapping[str, int], now: float, one_shots: Collection[str] = ()) -> Status:
+    """Per type desired (enabled instances), running and done; per instance state, PID, PORT, restarts, uptime.
 
-    `ports` is each type's first PORT; `now` the monotonic clock the units' times are on.
+    `ports` is each type's first PORT; `now` the monotonic clock the units' times are on; `one_shots` the types
+    whose restart policy leaves an instance that exited 0 stopped.
     """
     types = []
     for name in [*order, *(name for name in desired if name not in order)]:
         running = sum(unit.running for unit in units if unit.process == name)
-        types.append(TypeStatus(name=name, desired=desired.get(name, 0), running=running))
+        done = sum(unit.active == "inactive" and unit.exit_status == 0 for unit in units if unit.process == name) \
+            if name in one_shots else 0
+        types.append(TypeStatus(name=name, desired=desired.get(name, 0), running=running, done=done))
     instances = []
     for unit in sorted(units, key=lambda u: (order.index(u.process) if u.process in order else len(order), u.number)):
         detail = "" if unit.running or unit.exit_status is None else f"exit status {unit.exit_status}"
