@@ -24,8 +24,8 @@ def test_ps_reads_the_job_its_scale_status_and_its_allocations(project: Project,
     result = project.cli("ps", "-b", "nomad", "--json")
     assert result.code == 0, result.err
     status = json.loads(result.out)
-    assert status["types"]["web"] == {"desired": 2, "running": 2, "healthy": 2, "placed": 2}
-    assert status["types"]["worker"] == {"desired": 1, "running": 1, "healthy": None, "placed": 1}
+    assert status["types"]["web"] == {"desired": 2, "running": 2, "healthy": 2, "placed": 2, "done": 0}
+    assert status["types"]["worker"] == {"desired": 1, "running": 1, "healthy": None, "placed": 1, "done": 0}
     rows = [(i["name"], i["platform_name"], i["process"], i["state"], i["healthy"]) for i in status["instances"]]
     assert rows == [("web.1", f"{project.app}.web[0]", "web", "running", True),
                     ("web.2", f"{project.app}.web[1]", "web", "running", True),
