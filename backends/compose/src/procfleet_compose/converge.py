@@ -13,7 +13,7 @@ from procfleet.errors import NotConverged
 from procfleet.model import Formation
 from procfleet.plan import Plan
 from procfleet.units import format_duration
-from procfleet_compose.status import Container, members
+from procfleet_compose.status import Container, members, stays_down
 
 POLL_SECONDS = 0.5
 SETTLE_SECONDS = 1.0  # a type without a health check converges once its containers have stayed up this long
@@ -51,18 +51,11 @@ def settling(formation: Formation, containers: Sequence[Container], targets: Map
     return max([0.0, *waits])
 
 
-def _stays_down(formation: Formation, container: Container) -> bool:
-    """Whether the type's restart policy leaves this exited container stopped."""
-    restart = formation.processes[container.process].restart
-    return container.state in ("exited", "dead") and (
-        restart == "never" or (restart == "on-failure" and container.exit_code == 0))
-
-
 def done(formation: Formation, containers: Sequence[Container], targets: Mapping[str, int]) -> Counter[str]:
     """Per targeted type, its one-shot containers that exited 0 and stay stopped: done, not late. Compose's own
     `up --wait` counts them so (docker/compose#13661), as local's supervisor and systemd do."""
     return Counter(c.process for c in members(containers) if c.process in targets and c.process in formation.processes
-                   and c.exit_code == 0 and _stays_down(formation, c))
+                   and c.exit_code == 0 and stays_down(formation, c))
 
 
 def ended(formation: Formation, plan: Plan, containers: Sequence[Container]) -> set[str]:
@@ -74,7 +67,7 @@ def ended(formation: Formation, plan: Plan, containers: Sequence[Container]) -> 
     unchanged = {change.process: change.desired for change in plan.changes
                  if change.action == "unchanged" and change.desired and change.process in formation.processes
                  and formation.build_for(formation.processes[change.process]) is None}
-    down = Counter(c.process for c in members(containers) if c.process in unchanged and _stays_down(formation, c))
+    down = Counter(c.process for c in members(containers) if c.process in unchanged and stays_down(formation, c))
     instances = Counter(c.process for c in members(containers))
     return {name for name, count in unchanged.items() if down[name] == instances[name] == count}
 
@@ -89,7 +82,7 @@ def trouble(formation: Formation, containers: Sequence[Container], targets: Mapp
             return container
         if container.health == "unhealthy":
             return container
-        if container.exit_code != 0 and _stays_down(formation, container):
+        if container.exit_code != 0 and stays_down(formation, container):
             return container
     return None
 

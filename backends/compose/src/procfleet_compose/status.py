@@ -119,6 +119,13 @@ def live_types(containers: Iterable[Container]) -> dict[str, LiveType]:
     return live
 
 
+def stays_down(formation: Formation, container: Container) -> bool:
+    """Whether the type's restart policy leaves this exited container stopped."""
+    restart = formation.processes[container.process].restart
+    return container.state in ("exited", "dead") and (
+        restart == "never" or (restart == "on-failure" and container.exit_code == 0))
+
+
 def build_status(formation: Formation, app: str, containers: Iterable[Container], desired: Mapping[str, int],
                  now: datetime | None = None) -> Status:
     """Per type desired/running/healthy, and one row per container."""
@@ -138,8 +145,7 @@ def build_status(formation: Formation, app: str, containers: Iterable[Container]
             running=sum(c.running for c in group),
             healthy=sum(c.running and c.health == "healthy" for c in group) if checked else None,
             # a one-shot's container that exited 0 and that its policy does not start again
-            done=sum(c.state in ("exited", "dead") and c.exit_code == 0 for c in group)
-            if process is not None and process.restart != "always" else 0,
+            done=sum(c.exit_code == 0 and stays_down(formation, c) for c in group) if process is not None else 0,
         ))
     order = {name: index for index, name in enumerate(names)}
     instances = tuple(instance(c, moment) for c in sorted(current, key=lambda c: (order[c.process], c.number)))

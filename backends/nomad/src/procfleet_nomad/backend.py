@@ -180,10 +180,11 @@ class NomadBackend:
         identifier = job_id(formation)
         self._deployed(formation)
         client = self._nomad(formation)
-        allocs = sorted((a for a in client.allocations(identifier).body or []
+        every = client.allocations(identifier).body or []
+        allocs = sorted((a for a in every
                          if is_live(a) and a.get("TaskGroup") in types and a.get("ClientStatus") == "running"),
                         key=lambda a: (list(types).index(str(a.get("TaskGroup"))), str(a.get("Name"))))
-        for name in _ended(client.allocations(identifier).body or [], types):
+        for name in _ended(every, types):
             self._warn([f"{name} has ended, and Nomad restarts only allocations that run (restart = \"never\" "
                         "allows no reschedule): deploy a changed definition to run it again"])
         deadline = time.monotonic() + wait.timeout

@@ -15,7 +15,7 @@ from procfleet.units import format_duration
 from procfleet_compose.converge import summary
 from procfleet_swarm import failures
 from procfleet_swarm import options as swarm_options
-from procfleet_swarm.status import Service, Snapshot, Task, current, detail, task_name
+from procfleet_swarm.status import Service, Snapshot, Task, current, detail, stays_down, task_name
 
 POLL_SECONDS = 0.5
 SETTLE_SECONDS = 1.0  # a type without a health check converges once its tasks have stayed up this long
@@ -158,15 +158,7 @@ def done(formation: Formation, snapshot: Snapshot, targets: Mapping[str, int]) -
     `up --wait` (docker/compose#13661), local's supervisor and systemd count them."""
     services = _targeted(snapshot, targets)
     return Counter(services[t.service_id].process for t in current(snapshot.tasks) if t.service_id in services
-                   and t.state == "complete" and _stays_down(formation, services[t.service_id], t))
-
-
-def _stays_down(formation: Formation, service: Service, task: Task) -> bool:
-    """Whether the type's restart policy leaves this ended task stopped."""
-    process = formation.processes.get(service.process)
-    restart = process.restart if process else "always"
-    return task.state in ("complete", "failed") and (
-        restart == "never" or (restart == "on-failure" and task.state == "complete"))
+                   and t.state == "complete" and stays_down(formation, services[t.service_id], t))
 
 
 def _down_for_good(formation: Formation, snapshot: Snapshot, services: Mapping[str, Service],
@@ -185,7 +177,7 @@ def _down_for_good(formation: Formation, snapshot: Snapshot, services: Mapping[s
             return Trouble(f"{told(service, task)} {how}, the last with {detail(last) or last.state}", last.id)
         process = formation.processes.get(service.process)
         restart = process.restart if process else "always"
-        if task.desired != "running" and task.state == "failed" and _stays_down(formation, service, task):
+        if task.desired != "running" and task.state == "failed" and stays_down(formation, service, task):
             return Trouble(f"{told(service, task)} exited with code {task.exit_code} and restart = "
                            f'"{restart}" does not start it again', task.id)
     return None

@@ -180,6 +180,14 @@ def task_name(service: Service, task: Task) -> str:
     return f"{service.name}.{task.slot}"
 
 
+def stays_down(formation: Formation, service: Service, task: Task) -> bool:
+    """Whether the type's restart policy leaves this ended task stopped."""
+    process = formation.processes.get(service.process)
+    restart = process.restart if process else "always"
+    return task.state in ("complete", "failed") and (
+        restart == "never" or (restart == "on-failure" and task.state == "complete"))
+
+
 def build_status(formation: Formation, app: str, snapshot: Snapshot, now: datetime | None = None) -> Status:
     """Per type desired/running/healthy, and one row per slot: its newest task."""
     moment = now or datetime.now(UTC)
@@ -194,9 +202,9 @@ def build_status(formation: Formation, app: str, snapshot: Snapshot, now: dateti
         # a task on a node that is down is not known to run: Swarm replaces it
         running = sum(t.running and t.node_id not in snapshot.down for t in tasks
                       if service is not None and t.service_id == service.id)
-        # a one-shot's task that completed (exit 0): restart condition none or on-failure starts no other
-        done = sum(t.state == "complete" for t in tasks if service is not None and t.service_id == service.id) \
-            if process is not None and process.restart != "always" else 0
+        # a one-shot's task that completed (exit 0) and that its restart condition starts no other after
+        done = sum(t.state == "complete" and stays_down(formation, service, t) for t in tasks
+                   if service is not None and t.service_id == service.id)
         types.append(TypeStatus(name=name, desired=service.replicas if service else 0, running=running,
                                 healthy=running if checked else None, done=done))
     order = {name: index for index, name in enumerate(names)}

@@ -22,7 +22,7 @@ from procfleet_systemd import options as systemd_options
 from procfleet_systemd.export import exported
 from procfleet_systemd.layout import Layout, layout
 from procfleet_systemd.manager import Manager
-from procfleet_systemd.status import PROPERTIES, Unit, build_status, unit_from
+from procfleet_systemd.status import PROPERTIES, Unit, build_status, stays_down, unit_from
 from procfleet_systemd.unitfiles import Installed, installed
 
 LOG_LINES = 5  # of a crashed instance, in the error that says so
@@ -111,8 +111,8 @@ class SystemdBackend:
         ports = {name: translate.first_port(formation, p, options) for name, p in formation.processes.items()}
         desired = {kind.process: len(kind.enabled) for kind in found.types.values()}
         order = [name for name in formation.processes if name in found.types]
-        one_shots = {name for name, process in formation.processes.items() if process.restart != "always"}
-        return build_status(formation.app.name, order, desired, units, ports, time.monotonic(), one_shots), units
+        return build_status(formation.app.name, order, desired, units, ports, time.monotonic(),
+                            _restart_policies(formation)), units
 
     def live(self, formation: Formation) -> dict[str, LiveType]:
         """Each installed type, its enabled instances as the count, and the fingerprint its template carries."""
@@ -152,7 +152,8 @@ class SystemdBackend:
         # what is enabled but did not run when this deploy began (crashed, stopped by hand) starts again, but for a
         # one-shot that ended by itself and that its policy leaves stopped: left so, as on the other backends and as
         # the plan says; one this deploy starts and that ends meanwhile is its policy's
-        ended = {(u.process, u.number) for u in units if _ended(formation, u)}
+        restarts = _restart_policies(formation)
+        ended = {(u.process, u.number) for u in units if u.process in restarts and stays_down(u, restarts[u.process])}
         idle = {name: {n for n in kind.enabled if n not in running.get(name, set()) and (name, n) not in ended}
                 for name, kind in found.types.items()}
         for change in plan.changes:
@@ -303,10 +304,6 @@ def _active(units: Sequence[Unit]) -> dict[str, set[int]]:
     return running
 
 
-def _ended(formation: Formation, unit: Unit) -> bool:
-    """Whether the unit is a one-shot instance that exited by itself and that its restart policy leaves stopped:
-    after exit 0, or under restart = "never" after any exit (one stopped by hand or killed has no exit status)."""
-    process = formation.processes.get(unit.process)
-    if process is None or unit.active not in ("inactive", "failed") or unit.exit_status is None:
-        return False
-    return process.restart == "never" or (process.restart == "on-failure" and unit.exit_status == 0)
+def _restart_policies(formation: Formation) -> dict[str, str]:
+    """Each type's restart policy."""
+    return {name: process.restart for name, process in formation.processes.items()}

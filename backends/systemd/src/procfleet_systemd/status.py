@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from procfleet.backend import InstanceStatus, Status, TypeStatus
@@ -61,18 +61,27 @@ def unit_from(shown: Mapping[str, str], process: str, number: int) -> Unit:
                 since=entered / 1e6 if entered else None, exit_status=int(status) if exited else None)
 
 
+def stays_down(unit: Unit, restart: str) -> bool:
+    """Whether the unit is an instance that exited by itself and that its restart policy leaves stopped: after exit
+    0 under "never" or "on-failure", after any exit under "never" (one stopped by hand or killed has no exit status)."""
+    if unit.active not in ("inactive", "failed") or unit.exit_status is None:
+        return False
+    return restart == "never" or (restart == "on-failure" and unit.exit_status == 0)
+
+
 def build_status(app: str, order: Sequence[str], desired: Mapping[str, int], units: Sequence[Unit],
-                 ports: Mapping[str, int], now: float, one_shots: Collection[str] = ()) -> Status:
+                 ports: Mapping[str, int], now: float, restarts: Mapping[str, str] | None = None) -> Status:
     """Per type desired (enabled instances), running and done; per instance state, PID, PORT, restarts, uptime.
 
-    `ports` is each type's first PORT; `now` the monotonic clock the units' times are on; `one_shots` the types
-    whose restart policy leaves an instance that exited 0 stopped.
+    `ports` is each type's first PORT; `now` the monotonic clock the units' times are on; `restarts` each type's
+    restart policy (a type without one counts nothing as done).
     """
     types = []
     for name in [*order, *(name for name in desired if name not in order)]:
         running = sum(unit.running for unit in units if unit.process == name)
-        done = sum(unit.active == "inactive" and unit.exit_status == 0 for unit in units if unit.process == name) \
-            if name in one_shots else 0
+        restart = (restarts or {}).get(name)
+        done = sum(unit.exit_status == 0 and stays_down(unit, restart) for unit in units if unit.process == name) \
+            if restart is not None else 0
         types.append(TypeStatus(name=name, desired=desired.get(name, 0), running=running, done=done))
     instances = []
     for unit in sorted(units, key=lambda u: (order.index(u.process) if u.process in order else len(order), u.number)):
