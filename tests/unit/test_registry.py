@@ -19,7 +19,8 @@ PROBE = textwrap.dedent("""
     import json, sys
     from procfleet.cli import main
     code = main(sys.argv[1:])
-    loaded = sorted(m for m in sys.modules if m.startswith(("procfleet_", "python_on_whales", "nomad", "tomlkit")))
+    loaded = sorted(m for m in sys.modules
+                    if m.startswith(("procfleet_", "python_on_whales", "nomad", "tomlkit", "asyncio")))
     print("\\n" + json.dumps({"code": code, "modules": loaded}))
 """)
 
@@ -78,6 +79,18 @@ def test_a_command_loads_only_the_backend_it_runs_on_and_check_validates_every_t
     checked = _probe(["check"], tmp_path)
     assert checked["code"] == 2
     assert "backends.nomad.no_such_option" in str(checked["stderr"])
+
+
+@pytest.mark.parametrize("args", [["ps"], ["logs", "--tail", "5"], ["down"], ["scale", "web=2"]])
+def test_the_local_commands_that_talk_to_a_supervisor_import_no_event_loop(tmp_path: Path, args: list[str]) -> None:
+    """ps, logs, down and scale on local only ask the supervisor over its socket: the supervisor's own machinery
+    (asyncio) is imported only by the process that becomes one."""
+    (tmp_path / "formation.toml").write_text(FORMATION)
+    report = _probe([*args, "-b", "local"], tmp_path)
+    modules = report["modules"]
+    assert isinstance(modules, list)
+    assert "procfleet_local.backend" in modules
+    assert not [m for m in modules if m.startswith("asyncio")], report["stderr"]
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 
 from procfleet.backend import Session, WaitOptions
 from procfleet.errors import NotRunning, PlatformError
-from procfleet_local import foreground, runtime
+from procfleet_local import launch, runtime
 from tests.integration.local.harness import DEADLINE, LocalApp, eventually, free_base_port, pid_alive
 
 # Says when it gets SIGTERM, so a test can tell a graceful stop from a kill.
@@ -296,6 +296,6 @@ def test_one_supervisor_per_app_and_stale_sockets_are_replaced(app: LocalApp) ->
 
     session = Session(out=io.StringIO(), err=io.StringIO(), environ=app.env, cwd=app.folder)
     with pytest.raises(PlatformError, match="already runs"):
-        foreground.run(formation, {"web": 1}, session, where)
+        launch.run(formation, {"web": 1}, session, where)
     assert app.counts() == {"web": (1, 1)}  # the refused one touched nothing
     eventually(lambda: supervisor.process.poll() is None, what="the first supervisor to keep running")

@@ -15,7 +15,7 @@ from procfleet.loglines import LogLine, log_writer, not_deployed
 from procfleet.model import Formation, ProcessType
 from procfleet.plan import Plan
 from procfleet.validation import Where
-from procfleet_local import foreground, oneoff, runtime
+from procfleet_local import launch, oneoff, runtime
 from procfleet_local import options as local_options
 from procfleet_local.client import Client
 from procfleet_local.instances import port_for, port_overflow, type_fingerprint
@@ -89,7 +89,7 @@ class LocalBackend:
             raise UsageError(overflow)
         client = self._connect(formation)
         if client is None:
-            code = foreground.run(formation, plan.counts, self.session, self._address(formation))
+            code = launch.run(formation, plan.counts, self.session, self._address(formation))
             return Outcome(exit_code=code)
         with client:
             reply = client.request("reconcile", formation=formation_to_wire(formation), counts=plan.counts)

@@ -33,18 +33,6 @@ SIGNAL_CODES: dict[signal.Signals, int] = {
 FORWARDED = (signal.SIGUSR1, signal.SIGUSR2)
 
 
-def run(formation: Formation, counts: Mapping[str, int], session: Session, where: Address) -> int:
-    """Supervise the formation until Ctrl-C, SIGTERM or `procfleet down`; returns the exit status. Where it can,
-    this process first becomes a fresh interpreter that holds only what supervising needs (procfleet_local.lean),
-    so the CLI's libraries do not stay in memory for as long as the app runs."""
-    from procfleet_local import lean
-
-    lock = runtime.claim(where)  # refuses a second supervisor for the app before anything starts
-    if lean.possible(session):
-        lean.become(formation, counts, session, where, lock)  # returns only if the exec failed
-    return supervise_holding(formation, counts, session, where, lock)
-
-
 def supervise_holding(formation: Formation, counts: Mapping[str, int], session: Session, where: Address,
                       lock: int) -> int:
     """Supervise with the app's lock already held (its descriptor); release it at the end."""

@@ -7,7 +7,7 @@ as long as the app runs. So the CLI process, once it holds the app's lock, execs
 stay), a new interpreter. What the supervisor needs of the CLI's work (the formation, the counts, the session's
 choices, the lock) comes through an anonymous file whose descriptor is the one argument.
 
-    python -m procfleet_local.lean FD     # only ever exec'd by foreground.run
+    python -m procfleet_local.lean FD     # only ever exec'd by launch.run
 """
 
 from __future__ import annotations
