@@ -12,7 +12,10 @@ nox.options.error_on_missing_interpreters = True
 # The core and every built-in backend, installed the way a user installs them.
 PACKAGES = ["-e", ".", "-e", "backends/local", "-e", "backends/compose", "-e", "backends/swarm", "-e", "backends/nomad",
             "-e", "backends/systemd"]
-TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3", "honcho>=2", "python-hcl2>=8", "jsonschema>=4", "hypothesis>=6"]
+# pytest below 9.2: on 9.2 pytest-xdist's --dist loadgroup silently stops grouping (pytest-xdist#1386), and
+# tests/conftest.py then refuses to run rather than run the serial groups side by side.
+TEST_DEPS = ["pytest>=8,<9.2", "pytest-xdist>=3.5", "pytest-timeout>=2.3", "honcho>=2", "python-hcl2>=8",
+             "jsonschema>=4", "hypothesis>=6"]
 SOURCES = ["src", "backends", "tests", "examples", "bench", "noxfile.py"]
 
 
@@ -21,7 +24,9 @@ def tests(session: nox.Session) -> None:
     """The whole suite; in CI (PROCFLEET_CI=1) a test whose engine is missing fails instead of skipping."""
     session.install(*PACKAGES, *TEST_DEPS)
     # An exported NOMAD_ADDR must never point the default run at a real cluster: the simulator is the default.
-    session.run("pytest", *session.posargs, env={"NOMAD_ADDR": ""})
+    # Two workers: the tests mostly wait on engines. What must not run side by side stays on one worker
+    # (tests/conftest.py, SERIAL_GROUPS).
+    session.run("pytest", "--numprocesses", "2", "--dist", "loadgroup", *session.posargs, env={"NOMAD_ADDR": ""})
 
 
 @nox.session(python="3.11")

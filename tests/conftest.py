@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import textwrap
 from collections.abc import Callable
@@ -54,6 +55,37 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+# Tests that must not run beside each other when the suite runs on several workers (pytest-xdist, --dist
+# loadgroup): every test that touches the swarm runs on one worker, in turn, since the three-node tests change the
+# nodes' availability under every other swarm test (and migrate moves apps onto and off it); the systemd tests share
+# one container, booted once per worker that runs any of them.
+SERIAL_GROUPS = (
+    ("swarm", re.compile(r"\[(?:[^]]*-)?swarm(?:-[^]]*)?\]|/swarm/|/migrate/")),
+    ("systemd", re.compile(r"/integration/systemd/")),
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put each test of a serial group into its xdist group (a marker without effect on a run of one process)."""
+    for item in items:
+        for group, pattern in SERIAL_GROUPS:
+            if pattern.search(item.nodeid):
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
+
+
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: unknown where xdist is not installed
+def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
+    """Refuse to run when a worker's groups did not take: xdist passes them on in the tests' node ids (`…@swarm`),
+    which some pytest releases no longer let it change (pytest-xdist#1386), and the serial groups would then run
+    beside each other without a word."""
+    lost = [nodeid for nodeid in ids if "@" not in nodeid and any(p.search(nodeid) for _, p in SERIAL_GROUPS)]
+    if lost:
+        pytest.exit(f"pytest-xdist lost the test groups ({lost[0]} has none; pytest-xdist#1386): install a pytest "
+                    "that --dist loadgroup works with (noxfile.py, TEST_DEPS)", returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
