@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.integration.local.harness import LocalApp
@@ -33,6 +35,29 @@ def test_deploy_becomes_a_lean_supervisor_in_the_same_process(app: LocalApp) -> 
     assert app.cli("down").returncode == 0
     assert supervised.exit_code() == 0
     assert "every process has stopped" in supervised.output()
+
+# `procfleet deploy` in a fresh interpreter whose exec only reports what it would exec and what had been imported.
+EXEC_PROBE = """
+import json, os, sys
+from procfleet.cli import main
+def execv(path, argv):
+    print("\\n" + json.dumps({"argv": argv, "asyncio": "asyncio" in sys.modules}), flush=True)
+    os._exit(0)
+os.execv = execv
+main(["deploy"])
+"""
+
+
+def test_deploy_execs_the_lean_supervisor_before_importing_the_supervisors_machinery(app: LocalApp) -> None:
+    """The CLI process execs the lean interpreter without having imported asyncio, which only the interpreter that
+    supervises needs (and imports again)."""
+    app.write(FORMATION)
+    done = subprocess.run([sys.executable, "-c", EXEC_PROBE], cwd=app.folder, env=app.env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["argv"][1:3] == ["-m", "procfleet_local.lean"]
+    assert report["asyncio"] is False
 
 
 def test_deploy_json_stays_in_place_to_print_its_document_at_the_end(app: LocalApp) -> None:
