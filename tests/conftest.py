@@ -67,14 +67,18 @@ SERIAL_GROUPS = (
 )
 
 
+def serial_group(nodeid: str) -> str | None:
+    """The serial group a test belongs to, if any."""
+    return next((group for group, pattern in SERIAL_GROUPS if pattern.search(nodeid)), None)
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the markers
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Put each test of a serial group into its xdist group (a marker without effect on a run of one process)."""
     for item in items:
-        for group, pattern in SERIAL_GROUPS:
-            if pattern.search(item.nodeid):
-                item.add_marker(pytest.mark.xdist_group(group))
-                break
+        group = serial_group(item.nodeid)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.hookimpl(optionalhook=True)  # xdist's hook: unknown where xdist is not installed
@@ -82,7 +86,7 @@ def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
     """Refuse to run when a worker's groups did not take: xdist passes them on in the tests' node ids (`…@swarm`),
     which some pytest releases no longer let it change (pytest-xdist#1386), and the serial groups would then run
     beside each other without a word."""
-    lost = [nodeid for nodeid in ids if "@" not in nodeid and any(p.search(nodeid) for _, p in SERIAL_GROUPS)]
+    lost = [nodeid for nodeid in ids if "@" not in nodeid and serial_group(nodeid) is not None]
     if lost:
         pytest.exit(f"pytest-xdist lost the test groups ({lost[0]} has none; pytest-xdist#1386): install a pytest "
                     "that --dist loadgroup works with (noxfile.py, TEST_DEPS)", returncode=pytest.ExitCode.USAGE_ERROR)

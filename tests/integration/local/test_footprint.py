@@ -36,6 +36,7 @@ def test_deploy_becomes_a_lean_supervisor_in_the_same_process(app: LocalApp) -> 
     assert supervised.exit_code() == 0
     assert "every process has stopped" in supervised.output()
 
+
 # `procfleet deploy` in a fresh interpreter whose exec only reports what it would exec and what had been imported.
 EXEC_PROBE = """
 import json, os, sys
